@@ -1,0 +1,57 @@
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import { packageVersion } from "../package-info.js";
+import { OperationLock } from "../runner/operation-lock.js";
+import { RunStore } from "../runner/run-store.js";
+import { TaskCatalog } from "../runner/task-catalog.js";
+import { TaskRunner } from "../runner/task-runner.js";
+import { createApp } from "./app.js";
+
+/** The OpenAPI 3.1 document the app's routes describe; openapi.yaml must equal it. */
+export function contractDocument(app: OpenAPIHono) {
+  return app.getOpenAPI31Document({
+    openapi: "3.1.0",
+    info: {
+      title: "SDCI",
+      version: packageVersion,
+      description: [
+        "Run a host's task scripts remotely and watch their output live as Server-Sent Events,",
+        "then get their exit code. Every route under /v1 needs the server's bearer token.",
+        "Errors are RFC 9457 problem details (application/problem+json).",
+      ].join(" "),
+      license: { name: "MIT", url: "https://opensource.org/license/mit" },
+    },
+    servers: [{ url: "http://127.0.0.1:8842", description: "A server on loopback with the default port" }],
+    tags: [
+      { name: "server", description: "Health and state of the server" },
+      { name: "tasks", description: "The task scripts the server can run" },
+      { name: "runs", description: "Runs of tasks, their output and exit codes" },
+      { name: "contract", description: "This document" },
+    ],
+  });
+}
+
+/** The document of an app built only to be described: nothing it holds is ever called. */
+export function describeApi() {
+  const lock = new OperationLock();
+  const store = new RunStore("/nonexistent");
+  const runner = new TaskRunner({
+    store,
+    lock,
+    tasksDir: "/nonexistent",
+    uploadsDir: "/nonexistent",
+    secrets: [],
+    taskTimeoutMs: 0,
+    killGraceMs: 0,
+    drainMs: 0,
+  });
+  const app = createApp({
+    token: "unused",
+    catalog: new TaskCatalog("/nonexistent"),
+    runner,
+    store,
+    lock,
+    follow: { keepaliveMs: 15_000 },
+    contractYaml: "{}",
+  });
+  return contractDocument(app);
+}

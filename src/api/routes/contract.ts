@@ -1,0 +1,43 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { parse } from "yaml";
+import { createRouter } from "../router.js";
+import { problemResponses } from "../schemas.js";
+
+const contractYaml = createRoute({
+  method: "get",
+  path: "/openapi.yaml",
+  operationId: "getContractYaml",
+  tags: ["contract"],
+  summary: "This API's OpenAPI document, as YAML",
+  description: "The contract the server implements; no token needed.",
+  security: [],
+  responses: {
+    200: { description: "OpenAPI 3.1 document", content: { "application/yaml": { schema: z.string() } } },
+    ...problemResponses(400),
+  },
+});
+
+const contractJson = createRoute({
+  method: "get",
+  path: "/openapi.json",
+  operationId: "getContractJson",
+  tags: ["contract"],
+  summary: "This API's OpenAPI document, as JSON",
+  description: "The same document as /openapi.yaml, for tools that read JSON; no token needed.",
+  security: [],
+  responses: {
+    200: {
+      description: "OpenAPI 3.1 document",
+      content: { "application/json": { schema: z.record(z.string(), z.unknown()) } },
+    },
+    ...problemResponses(400),
+  },
+});
+
+/** Serves openapi.yaml as written, and the same document as JSON. */
+export function contractRoutes(yamlText: string) {
+  const json = JSON.stringify(parse(yamlText));
+  return createRouter()
+    .openapi(contractYaml, (c) => c.body(yamlText, 200, { "Content-Type": "application/yaml; charset=utf-8" }))
+    .openapi(contractJson, (c) => c.body(json, 200, { "Content-Type": "application/json; charset=utf-8" }) as never);
+}

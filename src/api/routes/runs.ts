@@ -1,0 +1,174 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import type { MiddlewareHandler } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import type { RunStore } from "../../runner/run-store.js";
+import type { TaskCatalog } from "../../runner/task-catalog.js";
+import { BusyError, type TaskRunner } from "../../runner/task-runner.js";
+import { problemResponse } from "../problem.js";
+import { createRouter } from "../router.js";
+import {
+  RunIdParam,
+  RunSchema,
+  StartRunBodySchema,
+  TaskNameParam,
+  problemResponses,
+} from "../schemas.js";
+import { type FollowOptions, runEventsResponse } from "../sse.js";
+
+/** Longest JSON body the run route reads: 64 parameters of 4 KiB fit with room to spare. */
+const MAX_RUN_BODY_BYTES = 512 * 1024;
+/** A run holds the lock for as long as it runs; this is only a hint for when to ask again. */
+const BUSY_RETRY_AFTER_SECONDS = "5";
+
+const SSE_DESCRIPTION = [
+  "A Server-Sent Events stream. Each event has an increasing integer `id` and one line of JSON",
+  "`data`: `event: run` (data: Run) first, then `event: output` (data: OutputEvent) as the task writes,",
+  "and `event: exit` (data: ExitEvent) last, after which the server closes the stream.",
+  "Comments (`: keepalive`) keep an idle stream open.",
+].join(" ");
+
+const sseContent = {
+  "text/event-stream": {
+    // JSON Schema's contentSchema names the events inside the stream (OpenAPI 3.1 has no SSE type).
+    schema: z.string().openapi({
+      description: SSE_DESCRIPTION,
+      contentMediaType: "text/event-stream",
+      contentSchema: { $ref: "#/components/schemas/RunEvent" },
+      example: 'id: 1\nevent: run\ndata: {"id":"20261203T160755123Z-a1b2c3","task":"deploy",...}\n\n',
+    } as { description: string }),
+  },
+};
+
+const startRun = createRoute({
+  method: "post",
+  path: "/v1/tasks/{task}/runs",
+  operationId: "startRun",
+  tags: ["runs"],
+  summary: "Start a task",
+  description: [
+    "Starts the task with the given parameters when the server is idle.",
+    "With `Accept: text/event-stream` the answer is the run's live event stream;",
+    "otherwise 202 with the run and its `Location`.",
+  ].join(" "),
+  security: [{ bearerAuth: [] }],
+  request: {
+    params: z.object({ task: TaskNameParam }),
+    body: { required: false, content: { "application/json": { schema: StartRunBodySchema } } },
+  },
+  responses: {
+    200: { description: "The run's events, live", content: sseContent },
+    202: {
+      description: "The run started",
+      headers: z.object({ Location: z.string().openapi({ example: "/v1/runs/20261203T160755123Z-a1b2c3" }) }),
+      content: { "application/json": { schema: z.object({ run: RunSchema }).openapi("StartedRun") } },
+    },
+    ...problemResponses(400, 401, 404, 413, 415, 429),
+  },
+});
+
+const getRun = createRoute({
+  method: "get",
+  path: "/v1/runs/{id}",
+  operationId: "getRun",
+  tags: ["runs"],
+  summary: "Read a run",
+  description: "The run's status; `exitCode`, `signal`, `finishedAt` and `durationMs` are set once it has ended.",
+  security: [{ bearerAuth: [] }],
+  request: { params: z.object({ id: RunIdParam }) },
+  responses: {
+    200: { description: "The run", content: { "application/json": { schema: RunSchema } } },
+    ...problemResponses(400, 401, 404),
+  },
+});
+
+const runEvents = createRoute({
+  method: "get",
+  path: "/v1/runs/{id}/events",
+  operationId: "getRunEvents",
+  tags: ["runs"],
+  summary: "Follow a run's events",
+  description:
+    "Replays the run's events from the start, or after `Last-Event-ID`, then follows it live until its `exit` event.",
+  security: [{ bearerAuth: [] }],
+  request: {
+    params: z.object({ id: RunIdParam }),
+    headers: z.object({
+      "last-event-id": z
+        .string()
+        .regex(/^\d{1,15}$/, "Last-Event-ID is the integer id of the last event received")
+        .optional()
+        .openapi({ example: "12", description: "Id of the last event the client received (SSE reconnection)" }),
+    }),
+  },
+  responses: {
+    200: { description: "The run's events", content: sseContent },
+    204: { description: "The run has ended and the client has every event already" },
+    ...problemResponses(400, 401, 404),
+  },
+});
+
+/**
+ * A body the route reads must say it is JSON: without this a missing Content-Type would make
+ * the validator skip the body, and a form or text body would start a run with no parameters.
+ */
+const requireJsonWhenBodySent: MiddlewareHandler = async (c, next) => {
+  const hasBody = c.req.header("transfer-encoding") !== undefined || Number(c.req.header("content-length") ?? 0) > 0;
+  const type = c.req.header("content-type") ?? "";
+  if (hasBody && !/^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(type)) {
+    return problemResponse("unsupported-media-type", "send the parameters as application/json: {\"params\": [...]}");
+  }
+  await next();
+};
+
+const limitRunBody = bodyLimit({
+  maxSize: MAX_RUN_BODY_BYTES,
+  onError: () => problemResponse("payload-too-large", `the body may have at most ${MAX_RUN_BODY_BYTES} bytes`),
+});
+
+export interface RunRoutesDeps {
+  catalog: TaskCatalog;
+  runner: TaskRunner;
+  store: RunStore;
+  follow: FollowOptions;
+}
+
+/** Starting runs and reading them back. */
+export function runRoutes({ catalog, runner, store, follow }: RunRoutesDeps) {
+  const router = createRouter();
+  router.use("/v1/tasks/:task/runs", limitRunBody, requireJsonWhenBodySent);
+
+  router.openapi(startRun, async (c) => {
+    const { task: name } = c.req.valid("param");
+    const params = c.req.header("content-type") ? c.req.valid("json")?.params ?? [] : [];
+    const task = await catalog.resolve(name);
+    if (!task) return problemResponse("not-found", `no task named '${name}'`);
+    let started;
+    try {
+      started = runner.start(task, params);
+    } catch (error) {
+      if (!(error instanceof BusyError)) throw error;
+      return problemResponse("busy", error.message, { headers: { "Retry-After": BUSY_RETRY_AFTER_SECONDS } });
+    }
+    if (c.req.header("accept")?.includes("text/event-stream")) {
+      return runEventsResponse(started.log, 0, follow) as never;
+    }
+    return c.json({ run: started.record }, 202, { Location: `/v1/runs/${started.record.id}` });
+  });
+
+  router.openapi(getRun, async (c) => {
+    const run = await store.get(c.req.valid("param").id);
+    if (!run) return problemResponse("not-found", "no such run") as never;
+    return c.json(run, 200);
+  });
+
+  router.openapi(runEvents, async (c) => {
+    const { id } = c.req.valid("param");
+    const lastEventId = Number(c.req.valid("header")["last-event-id"] ?? 0);
+    const log = await store.log(id);
+    if (!log) return problemResponse("not-found", "no such run") as never;
+    if (log.finished && lastEventId >= log.lastId) return c.body(null, 204);
+    return runEventsResponse(log, lastEventId, follow) as never;
+  });
+
+  return router;
+}

@@ -1,0 +1,84 @@
+import { type FileHandle, open } from "node:fs/promises";
+import type { RunEventLog } from "../runner/run-event-log.js";
+
+/** The headers of every SSE response: nothing on the way may buffer or transform it. */
+export const SSE_HEADERS = {
+  "Content-Type": "text/event-stream; charset=utf-8",
+  "Cache-Control": "no-cache, no-transform",
+  "X-Accel-Buffering": "no",
+};
+
+const RETRY_PRELUDE = Buffer.from("retry: 2000\n\n");
+const KEEPALIVE = Buffer.from(": keepalive\n\n");
+const READ_CHUNK = 256 * 1024;
+
+export interface FollowOptions {
+  /** Longest silence before a keepalive comment, so proxies and clients see a live stream. */
+  keepaliveMs: number;
+}
+
+/**
+ * A reader that follows a run's event log from `startOffset`: it replays what is on disk,
+ * then waits for more, and ends after the `exit` event. It reads only when the client has
+ * taken the previous chunk, so a slow client costs a file position, never a buffer.
+ */
+export function followRunLog(log: RunEventLog, startOffset: number, options: FollowOptions): ReadableStream<Uint8Array> {
+  let position = startOffset;
+  let file: FileHandle | undefined;
+  let cancelled = false;
+  let keepaliveTimer: NodeJS.Timeout | undefined;
+
+  const closeFile = async () => {
+    clearTimeout(keepaliveTimer);
+    const handle = file;
+    file = undefined;
+    await handle?.close();
+  };
+
+  return new ReadableStream<Uint8Array>(
+    {
+      async start(controller) {
+        file = await open(log.path, "r");
+        // Sent at once, so the headers and a first byte leave before the task prints anything.
+        controller.enqueue(RETRY_PRELUDE);
+      },
+      async pull(controller) {
+        while (!cancelled) {
+          const change = log.changed;
+          if (position < log.size && file) {
+            const length = Math.min(READ_CHUNK, log.size - position);
+            const chunk = Buffer.allocUnsafe(length);
+            const { bytesRead } = await file.read(chunk, 0, length, position);
+            position += bytesRead;
+            controller.enqueue(chunk.subarray(0, bytesRead));
+            return;
+          }
+          if (log.finished) {
+            await closeFile();
+            controller.close();
+            return;
+          }
+          const idle = await Promise.race([
+            change.then(() => false),
+            new Promise<boolean>((resolve) => (keepaliveTimer = setTimeout(resolve, options.keepaliveMs, true))),
+          ]);
+          clearTimeout(keepaliveTimer);
+          if (idle && !cancelled) {
+            controller.enqueue(KEEPALIVE);
+            return;
+          }
+        }
+      },
+      async cancel() {
+        cancelled = true;
+        await closeFile();
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}
+
+/** The SSE response for a run's events after `lastEventId` (0: all of them). */
+export function runEventsResponse(log: RunEventLog, lastEventId: number, options: FollowOptions, status = 200): Response {
+  return new Response(followRunLog(log, log.offsetAfter(lastEventId), options), { status, headers: SSE_HEADERS });
+}

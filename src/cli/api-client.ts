@@ -1,0 +1,44 @@
+import createClient from "openapi-fetch";
+import type { components, paths } from "../../generated/schema.js";
+import { CliError } from "./cli-error.js";
+
+export type Run = components["schemas"]["Run"];
+export type Problem = components["schemas"]["Problem"];
+export type ApiClient = ReturnType<typeof createApiClient>;
+
+/** The generated, typed client for one server, carrying the bearer token on every call. */
+export function createApiClient(serverUrl: string, token: string) {
+  return createClient<paths>({ baseUrl: normalizeServerUrl(serverUrl), headers: { Authorization: `Bearer ${token}` } });
+}
+
+/** The server URL as the user means it: http(s) only, no trailing slash. */
+export function normalizeServerUrl(serverUrl: string): string {
+  let url: URL;
+  try {
+    url = new URL(serverUrl);
+  } catch {
+    throw new CliError(`not a server URL: '${serverUrl}' (expected something like http://127.0.0.1:8842)`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new CliError(`not a server URL: '${serverUrl}' (use http:// or https://)`);
+  }
+  return serverUrl.replace(/\/+$/, "");
+}
+
+/** Turns a non-2xx answer into the one line a person needs, from its problem+json body. */
+export function apiFailure(response: Response, body: unknown, serverUrl: string, subject?: string): CliError {
+  const problem = (typeof body === "object" && body !== null ? body : {}) as Partial<Problem>;
+  const detail = problem.detail ?? problem.title ?? response.statusText;
+  switch (response.status) {
+    case 401:
+      return new CliError(`${serverUrl} refused the token (401): check --token or SDCI_TOKEN`);
+    case 404:
+      return new CliError(subject ? `${subject} not found on ${serverUrl}` : `not found on ${serverUrl}: ${detail}`);
+    case 429: {
+      const retry = response.headers.get("retry-after");
+      return new CliError(`${serverUrl} is busy with another run or upload${retry ? `; try again in ${retry} s` : ""}`);
+    }
+    default:
+      return new CliError(`${serverUrl} answered ${response.status}: ${detail}`);
+  }
+}

@@ -1,0 +1,59 @@
+import { Command, Option } from "clipanion";
+import { apiFailure, createApiClient } from "../api-client.js";
+import { exitCodeOf, followRun } from "../run-follower.js";
+import { ServerCommand } from "../server-command.js";
+
+/** After a dropped stream, how long `run` keeps trying to get back to its run. */
+const RECONNECT_WINDOW_MS = 60_000;
+
+export class RunCommand extends ServerCommand {
+  static override paths = [["run"]];
+
+  static override usage = Command.Usage({
+    description: "Run a task on the server and show its output live",
+    details: `
+      Starts TASK on the server with PARAMS as its \`$1..$n\` (passed as they are, never through a
+      shell), prints its stdout to stdout and its stderr to stderr as they are written, and exits
+      with the task's exit code (128 + N when signal N ended it).
+
+      Options go before SERVER_URL: everything after TASK is a parameter of the task, even
+      words that start with a dash. The token comes from \`--token\`, else \`SDCI_TOKEN\`.
+
+      If the connection drops, the CLI reconnects and resumes the output where it stopped, for up
+      to a minute; the run itself goes on on the server whatever happens to the connection.
+    `,
+    examples: [
+      ["Deploy version v1.2.3", "$0 run http://127.0.0.1:8842 deploy v1.2.3"],
+      ["With the token in a flag", "$0 run --token \"$TOKEN\" https://ci.example.org deploy --dry-run"],
+    ],
+  });
+
+  serverUrl = Option.String({ name: "SERVER_URL" });
+  task = Option.String({ name: "TASK" });
+  params = Option.Proxy({ name: "PARAMS" });
+
+  protected async run(): Promise<number> {
+    const client = createApiClient(this.serverUrl, this.resolveToken());
+    const { data, error, response } = await client.POST("/v1/tasks/{task}/runs", {
+      params: { path: { task: this.task } },
+      body: { params: this.params },
+      headers: { Accept: "text/event-stream" },
+      parseAs: "stream",
+    });
+    if (!response.ok || !data) throw apiFailure(response, error, this.serverUrl, `task '${this.task}'`);
+    const exit = await followRun({
+      client,
+      serverUrl: this.serverUrl,
+      firstStream: data,
+      stdout: this.context.stdout,
+      stderr: this.context.stderr,
+      reconnectWindowMs: RECONNECT_WINDOW_MS,
+    });
+    const code = exitCodeOf(exit);
+    if (exit.status !== "succeeded") {
+      const how = exit.signal ? `signal ${exit.signal}` : `exit code ${exit.exitCode ?? "none"}`;
+      this.context.stderr.write(`sdci-cli: task '${this.task}' ${exit.status.replace("_", " ")} (${how})\n`);
+    }
+    return code;
+  }
+}

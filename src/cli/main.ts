@@ -1,0 +1,15 @@
+#!/usr/bin/env node
+import { Builtins, Cli } from "clipanion";
+import { packageVersion } from "../package-info.js";
+import { RunCommand } from "./commands/run.js";
+
+const cli = new Cli({
+  binaryLabel: "SDCI client",
+  binaryName: "sdci-cli",
+  binaryVersion: packageVersion,
+  enableColors: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR,
+});
+cli.register(RunCommand);
+cli.register(Builtins.HelpCommand);
+cli.register(Builtins.VersionCommand);
+cli.runExit(process.argv.slice(2));

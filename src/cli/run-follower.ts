@@ -1,0 +1,115 @@
+import { constants } from "node:os";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { components } from "../../generated/schema.js";
+import { type ApiClient, apiFailure } from "./api-client.js";
+import { CliError } from "./cli-error.js";
+import { sseEvents } from "./sse-events.js";
+
+export type ExitEvent = components["schemas"]["ExitEvent"];
+type OutputEvent = components["schemas"]["OutputEvent"];
+
+export interface FollowRunOptions {
+  client: ApiClient;
+  serverUrl: string;
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  /** The stream the run was started with, if any; else the run is followed by id. */
+  firstStream?: ReadableStream<Uint8Array>;
+  runId?: string;
+  /** How long to keep trying to reconnect after the stream drops. */
+  reconnectWindowMs: number;
+  /** Told the run's id as soon as it is known (from the `run` event). */
+  onRunId?: (id: string) => void;
+}
+
+const BACKOFF_MS = [100, 250, 500, 1000, 2000];
+
+/**
+ * Writes a run's output as it arrives and returns its `exit` event. When the stream drops it
+ * reconnects with `Last-Event-ID` = the last event it handled, so no line is lost or repeated.
+ */
+export async function followRun(options: FollowRunOptions): Promise<ExitEvent> {
+  const { client, serverUrl } = options;
+  let runId = options.runId;
+  let lastId = 0;
+  let stream = options.firstStream;
+  let attempt = 0;
+  let droppedAt: number | undefined;
+
+  for (;;) {
+    if (stream) {
+      try {
+        for await (const event of sseEvents(stream)) {
+          if (event.id) lastId = Number(event.id);
+          attempt = 0;
+          droppedAt = undefined;
+          if (event.event === "run") {
+            runId = (JSON.parse(event.data) as { id: string }).id;
+            options.onRunId?.(runId);
+          } else if (event.event === "output") {
+            const output = JSON.parse(event.data) as OutputEvent;
+            (output.stream === "stderr" ? options.stderr : options.stdout).write(output.text);
+          } else if (event.event === "exit") {
+            return JSON.parse(event.data) as ExitEvent;
+          }
+        }
+      } catch {
+        // The connection broke mid-stream: reconnect below.
+      }
+    }
+    if (!runId) throw new CliError(`the connection to ${serverUrl} dropped before the run started`);
+    droppedAt ??= Date.now();
+    if (Date.now() - droppedAt > options.reconnectWindowMs) {
+      throw new CliError(
+        `lost the connection to ${serverUrl}; run ${runId} goes on there (follow it with: sdci-cli logs --follow ${serverUrl} ${runId})`,
+      );
+    }
+    await sleep(BACKOFF_MS[Math.min(attempt++, BACKOFF_MS.length - 1)]);
+    const reopened = await reopen(client, serverUrl, runId, lastId);
+    if (reopened === "finished") return finishedExit(client, serverUrl, runId);
+    stream = reopened;
+  }
+}
+
+/** The run's events after `lastId`; undefined when the server cannot be reached yet. */
+async function reopen(
+  client: ApiClient,
+  serverUrl: string,
+  runId: string,
+  lastId: number,
+): Promise<ReadableStream<Uint8Array> | "finished" | undefined> {
+  try {
+    const { data, error, response } = await client.GET("/v1/runs/{id}/events", {
+      params: { path: { id: runId }, header: { "last-event-id": String(lastId) } },
+      parseAs: "stream",
+    });
+    if (response.status === 204) return "finished";
+    if (response.ok && data) return data;
+    if (response.status === 401 || response.status === 404) throw apiFailure(response, error, serverUrl, `run ${runId}`);
+    return undefined;
+  } catch (error) {
+    if (error instanceof CliError) throw error;
+    return undefined;
+  }
+}
+
+/** A run that ended while we were away, after we had every event: its exit from the record. */
+async function finishedExit(client: ApiClient, serverUrl: string, runId: string): Promise<ExitEvent> {
+  const { data, error, response } = await client.GET("/v1/runs/{id}", { params: { path: { id: runId } } });
+  if (!data) throw apiFailure(response, error, serverUrl, `run ${runId}`);
+  return { status: data.status, exitCode: data.exitCode, signal: data.signal, durationMs: data.durationMs };
+}
+
+/**
+ * The CLI's exit code for a run: 0 only when it succeeded, the task's own code when it has
+ * one, 128 + the signal number when a signal ended it (as a shell reports it), else 1.
+ */
+export function exitCodeOf(exit: ExitEvent): number {
+  if (exit.status === "succeeded") return 0;
+  if (exit.exitCode !== null && exit.exitCode !== 0) return exit.exitCode;
+  if (exit.signal) {
+    const number = (constants.signals as Record<string, number>)[exit.signal];
+    if (number !== undefined) return 128 + number;
+  }
+  return 1;
+}

@@ -1,0 +1,24 @@
+import { Command, Option } from "clipanion";
+import { describeFailure } from "./cli-error.js";
+import { resolveToken } from "./token.js";
+
+/** A command that talks to one server: takes `--token`, and prints failures as one line. */
+export abstract class ServerCommand extends Command {
+  token = Option.String("--token", { description: "The server's token (else SDCI_TOKEN)" });
+  abstract serverUrl: string;
+
+  protected abstract run(): Promise<number>;
+
+  async execute(): Promise<number> {
+    try {
+      return await this.run();
+    } catch (error) {
+      this.context.stderr.write(`sdci-cli: ${describeFailure(error, this.serverUrl)}\n`);
+      return 1;
+    }
+  }
+
+  protected resolveToken(): string {
+    return resolveToken(this.token, this.serverUrl);
+  }
+}

@@ -1,0 +1,107 @@
+import { closeSync, createReadStream, openSync, writeSync } from "node:fs";
+
+/** The event types of a run's stream, in the order they can appear. */
+export type RunEventType = "run" | "output" | "exit";
+
+/**
+ * A run's events as an append-only file of ready-made SSE frames
+ * (`id: N\nevent: T\ndata: JSON\n\n`, ids 1, 2, 3, ...). Every event is on disk before any
+ * reader can see it, each reader follows the file at its own pace, and `data` is one line of
+ * JSON, so the task's output can never break the framing.
+ */
+export class RunEventLog {
+  readonly path: string;
+  #fd: number | null;
+  #size = 0;
+  /** Byte offset just after event N is at index N - 1. */
+  #frameEnds: number[] = [];
+  #finished = false;
+  #resolveChange: () => void = () => {};
+  #change: Promise<void> = this.#nextChange();
+
+  private constructor(path: string, fd: number | null) {
+    this.path = path;
+    this.#fd = fd;
+  }
+
+  /** A new, empty log that this process will append to. */
+  static create(path: string): RunEventLog {
+    return new RunEventLog(path, openSync(path, "wx", 0o600));
+  }
+
+  /** The finished log of an earlier run, read from disk once to index its frames. */
+  static async load(path: string): Promise<RunEventLog> {
+    const log = new RunEventLog(path, null);
+    let offset = 0;
+    let previous = -1;
+    for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) {
+      for (let index = 0; index < chunk.length; index++) {
+        const byte = chunk[index];
+        if (byte === 0x0a && previous === 0x0a) log.#frameEnds.push(offset + index + 1);
+        previous = byte ?? -1;
+      }
+      offset += chunk.length;
+    }
+    // A crash can leave half a frame at the end: readers see only whole frames.
+    log.#size = log.#frameEnds.at(-1) ?? 0;
+    log.#finished = true;
+    return log;
+  }
+
+  /** Bytes of whole frames written so far; readers never read past this. */
+  get size(): number {
+    return this.#size;
+  }
+
+  get lastId(): number {
+    return this.#frameEnds.length;
+  }
+
+  get finished(): boolean {
+    return this.#finished;
+  }
+
+  /** Settles at the next append or at the end of the log. */
+  get changed(): Promise<void> {
+    return this.#change;
+  }
+
+  /** Where a reader that has seen events up to `id` continues (0: from the start). */
+  offsetAfter(id: number): number {
+    if (id <= 0) return 0;
+    return this.#frameEnds[Math.min(id, this.#frameEnds.length) - 1] ?? 0;
+  }
+
+  /** Writes one event to disk, then wakes the readers. Returns the event's id. */
+  append(type: RunEventType, data: unknown): number {
+    if (this.#fd === null) throw new Error("run event log is closed");
+    const id = this.#frameEnds.length + 1;
+    const frame = Buffer.from(`id: ${id}\nevent: ${type}\ndata: ${JSON.stringify(data)}\n\n`);
+    let written = 0;
+    while (written < frame.length) written += writeSync(this.#fd, frame, written);
+    this.#size += frame.length;
+    this.#frameEnds.push(this.#size);
+    this.#notify();
+    return id;
+  }
+
+  /** No more events: readers finish once they reach the end. */
+  finish(): void {
+    if (this.#fd !== null) closeSync(this.#fd);
+    this.#fd = null;
+    this.#finished = true;
+    this.#notify();
+  }
+
+  #notify(): void {
+    const resolve = this.#resolveChange;
+    this.#change = this.#nextChange();
+    resolve();
+  }
+
+  #nextChange(): Promise<void> {
+    return new Promise((resolve) => {
+      this.#resolveChange = resolve;
+    });
+  }
+}

@@ -1,0 +1,132 @@
+import { readFile } from "node:fs/promises";
+import { Command, Option } from "clipanion";
+import * as t from "typanion";
+import { StartupError, startServer } from "../server.js";
+
+const MIN_TOKEN_LENGTH = 16;
+
+const isSeconds = t.cascade(t.isNumber(), [t.isInteger(), t.isInInclusiveRange(0, 31 * 24 * 3600)]);
+
+export class ServeCommand extends Command {
+  static override paths = [["serve"]];
+
+  static override usage = Command.Usage({
+    description: "Serve the tasks folder over HTTP",
+    details: `
+      Starts the SDCI server. Every route under /v1 needs the server token, given by
+      \`--server-token-file\`, the \`SDCI_SERVER_TOKEN\` environment variable, or \`--server-token\`
+      (which other users of the host can read in the process list: prefer the other two).
+
+      The server listens on loopback unless told otherwise. Anything beyond a private network
+      belongs behind a TLS proxy: the token travels in every request.
+    `,
+    examples: [
+      ["Serve ./tasks on 127.0.0.1:8842", "SDCI_SERVER_TOKEN=$(cat token) $0 serve"],
+      ["Serve another folder on all interfaces of a private network", "$0 serve --host 0.0.0.0 --tasks-dir /srv/sdci/tasks --server-token-file /etc/sdci/token"],
+    ],
+  });
+
+  host = Option.String("--host", "127.0.0.1", { description: "Address to listen on" });
+  port = Option.String("--port", "8842", {
+    description: "Port to listen on (0: any free port)",
+    validator: t.cascade(t.isNumber(), [t.isInteger(), t.isInInclusiveRange(0, 65535)]),
+  });
+  serverToken = Option.String("--server-token", { description: "The token clients must send (visible in the process list)" });
+  serverTokenFile = Option.String("--server-token-file", { description: "A file whose first line is the token" });
+  tasksDir = Option.String("--tasks-dir", process.env.TASKS_DIR ?? "./tasks", {
+    description: "Folder of <task>.sh scripts (env TASKS_DIR)",
+  });
+  uploadsDir = Option.String("--uploads-dir", process.env.UPLOADS_DIR ?? process.env.UPLOAD_DIR ?? "./uploads", {
+    description: "Folder that receives uploads (env UPLOADS_DIR; UPLOAD_DIR also read)",
+  });
+  dataDir = Option.String("--data-dir", process.env.SDCI_DATA_DIR ?? "./data", {
+    description: "Folder for run history and logs (env SDCI_DATA_DIR)",
+  });
+  taskTimeout = Option.String("--task-timeout", "3600", {
+    description: "Seconds a run may take before it is stopped as timed_out (0: no limit)",
+    validator: isSeconds,
+  });
+  killGrace = Option.String("--kill-grace", "10", {
+    description: "Seconds between SIGTERM and SIGKILL when a run is stopped",
+    validator: isSeconds,
+  });
+  keepalive = Option.String("--keepalive", "15", {
+    description: "Seconds of silence before an SSE keepalive comment",
+    validator: t.cascade(t.isNumber(), [t.isInInclusiveRange(0.01, 3600)]),
+  });
+
+  async execute(): Promise<number> {
+    let token;
+    try {
+      token = await this.#readToken();
+    } catch (error) {
+      this.context.stderr.write(`sdci-server: ${startupMessage(error)}\n`);
+      return 1;
+    }
+    if (token === undefined) {
+      this.context.stderr.write(
+        "sdci-server: no server token: pass --server-token-file FILE, set SDCI_SERVER_TOKEN, or pass --server-token\n",
+      );
+      return 1;
+    }
+    // Children inherit the environment; the token must not be there for them to find.
+    delete process.env.SDCI_SERVER_TOKEN;
+    if (token.length < MIN_TOKEN_LENGTH) {
+      this.context.stderr.write(`sdci-server: warning: the server token is shorter than ${MIN_TOKEN_LENGTH} characters\n`);
+    }
+    let server;
+    try {
+      server = await startServer({
+        host: this.host,
+        port: this.port,
+        token,
+        tasksDir: this.tasksDir,
+        uploadsDir: this.uploadsDir,
+        dataDir: this.dataDir,
+        taskTimeoutMs: this.taskTimeout * 1000,
+        killGraceMs: this.killGrace * 1000,
+        keepaliveMs: this.keepalive * 1000,
+      });
+    } catch (error) {
+      this.context.stderr.write(`sdci-server: ${startupMessage(error)}\n`);
+      return 1;
+    }
+    this.context.stdout.write(`sdci-server: listening on ${server.url}\n`);
+    await new Promise<void>((resolveStop) => {
+      const stop = (signal: NodeJS.Signals) => {
+        this.context.stdout.write(`sdci-server: ${signal}: stopping\n`);
+        server.close().then(resolveStop);
+      };
+      process.once("SIGTERM", stop);
+      process.once("SIGINT", stop);
+    });
+    this.context.stdout.write("sdci-server: stopped\n");
+    return 0;
+  }
+
+  /** The first of --server-token, --server-token-file and SDCI_SERVER_TOKEN that is set. */
+  async #readToken(): Promise<string | undefined> {
+    if (this.serverToken !== undefined) return nonEmpty(this.serverToken);
+    if (this.serverTokenFile !== undefined) {
+      const text = await readFile(this.serverTokenFile, "utf8").catch((error: NodeJS.ErrnoException) => {
+        throw new StartupError(`cannot read the token file ${this.serverTokenFile} (${error.code ?? error.message})`);
+      });
+      return nonEmpty(text.split(/\r?\n/)[0]);
+    }
+    return nonEmpty(process.env.SDCI_SERVER_TOKEN);
+  }
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  const trimmed = value?.trim();
+  return trimmed ? trimmed : undefined;
+}
+
+function startupMessage(error: unknown): string {
+  if (error instanceof StartupError) return error.message;
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === "EADDRINUSE") return "the port is already in use (choose another with --port)";
+  if (code === "EADDRNOTAVAIL") return "the address is not one of this host's (check --host)";
+  if (code === "EACCES") return `permission denied: ${(error as Error).message}`;
+  return (error as Error).message;
+}

@@ -1,0 +1,105 @@
+import { readFile, mkdir, stat } from "node:fs/promises";
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { join, resolve } from "node:path";
+import { serve } from "@hono/node-server";
+import { createApp } from "../api/app.js";
+import { packageRoot } from "../package-info.js";
+import { OperationLock } from "../runner/operation-lock.js";
+import { RunStore } from "../runner/run-store.js";
+import { TaskCatalog } from "../runner/task-catalog.js";
+import { TaskRunner } from "../runner/task-runner.js";
+
+export interface ServerOptions {
+  host: string;
+  port: number;
+  token: string;
+  tasksDir: string;
+  uploadsDir: string;
+  dataDir: string;
+  taskTimeoutMs: number;
+  killGraceMs: number;
+  keepaliveMs: number;
+  /** Output that still arrives after a task exited is read for this long. */
+  drainMs?: number;
+}
+
+export interface RunningServer {
+  url: string;
+  /** Stops accepting, stops the running task (status `interrupted`), ends every stream. */
+  close(): Promise<void>;
+}
+
+/** A user-facing reason the server cannot start: printed as one line, no stack. */
+export class StartupError extends Error {}
+
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  const tasksDir = resolve(options.tasksDir);
+  const uploadsDir = resolve(options.uploadsDir);
+  const dataDir = resolve(options.dataDir);
+  if (!(await stat(tasksDir).catch(() => null))?.isDirectory()) {
+    throw new StartupError(`the tasks folder ${tasksDir} does not exist (set --tasks-dir)`);
+  }
+  await mkdir(uploadsDir, { recursive: true });
+  const store = new RunStore(dataDir);
+  await store.init();
+
+  const lock = new OperationLock();
+  const catalog = new TaskCatalog(tasksDir);
+  const runner = new TaskRunner({
+    store,
+    lock,
+    tasksDir,
+    uploadsDir,
+    secrets: [options.token],
+    taskTimeoutMs: options.taskTimeoutMs,
+    killGraceMs: options.killGraceMs,
+    drainMs: options.drainMs ?? 1000,
+  });
+  const app = createApp({
+    token: options.token,
+    catalog,
+    runner,
+    store,
+    lock,
+    follow: { keepaliveMs: options.keepaliveMs },
+    contractYaml: await readFile(join(packageRoot, "openapi.yaml"), "utf8"),
+  });
+
+  const server = await new Promise<Server>((resolveListening, reject) => {
+    const created = serve({ fetch: app.fetch, hostname: options.host, port: options.port }, () =>
+      resolveListening(created as Server),
+    ) as Server;
+    created.once("error", reject);
+  });
+  // Uploads and task streams may take hours: no whole-request deadline, but slow headers are cut.
+  server.requestTimeout = 0;
+  server.headersTimeout = 30_000;
+
+  const { port } = server.address() as AddressInfo;
+  const host = options.host.includes(":") ? `[${options.host}]` : options.host;
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${host}:${port}`,
+    close() {
+      closing ??= (async () => {
+        server.close();
+        await runner.stopAll("interrupted");
+        // Readers now hold the final `exit` event; give them a moment to take it, then hang up.
+        await waitForIdle(server, 2000);
+        server.closeAllConnections();
+      })();
+      return closing;
+    },
+  };
+}
+
+async function waitForIdle(server: Server, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    server.closeIdleConnections();
+    const count = await new Promise<number>((done) => server.getConnections((_, n) => done(n ?? 0)));
+    if (count === 0) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}

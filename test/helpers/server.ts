@@ -1,0 +1,133 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { once } from "node:events";
+
+export const repoRoot = join(import.meta.dirname, "..", "..");
+export const serverBin = join(repoRoot, "dist", "server", "main.js");
+export const cliBin = join(repoRoot, "dist", "cli", "main.js");
+
+export interface TestServer {
+  url: string;
+  token: string;
+  root: string;
+  tasksDir: string;
+  uploadsDir: string;
+  dataDir: string;
+  process: ChildProcess;
+  /** Everything the server printed so far (stdout and stderr). */
+  output(): string;
+  /** Authorization header for the server's token. */
+  auth: { Authorization: string };
+  /** SIGTERM, wait for exit, remove the temp folder. */
+  stop(): Promise<number | null>;
+}
+
+export interface TestServerOptions {
+  /** Task scripts by name (without .sh). */
+  tasks?: Record<string, string>;
+  args?: string[];
+  env?: NodeJS.ProcessEnv;
+  /** Reuse folders of an earlier server (restart tests). */
+  root?: string;
+  keep?: boolean;
+}
+
+/** Writes a task script into a tasks folder. */
+export function writeTask(tasksDir: string, name: string, body: string): void {
+  const path = join(tasksDir, `${name}.sh`);
+  writeFileSync(path, body.startsWith("#!") ? body : `#!/usr/bin/env bash\n${body}\n`);
+  chmodSync(path, 0o755);
+}
+
+/** Starts the built sdci-server on 127.0.0.1 port 0 with a random token and temp folders. */
+export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
+  const root = options.root ?? mkdtempSync(join(tmpdir(), "sdci-test-"));
+  const tasksDir = join(root, "tasks");
+  const uploadsDir = join(root, "uploads");
+  const dataDir = join(root, "data");
+  mkdirSync(tasksDir, { recursive: true });
+  for (const [name, body] of Object.entries(options.tasks ?? {})) writeTask(tasksDir, name, body);
+  const token = randomBytes(24).toString("base64url");
+  const child = spawn(
+    process.execPath,
+    [
+      serverBin,
+      "serve",
+      "--port",
+      "0",
+      "--tasks-dir",
+      tasksDir,
+      "--uploads-dir",
+      uploadsDir,
+      "--data-dir",
+      dataDir,
+      "--kill-grace",
+      "2",
+      ...(options.args ?? []),
+    ],
+    { env: { ...process.env, SDCI_SERVER_TOKEN: token, ...options.env }, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  let output = "";
+  child.stdout.on("data", (chunk) => (output += chunk));
+  child.stderr.on("data", (chunk) => (output += chunk));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 10_000);
+    const onData = () => {
+      const match = /listening on (http\S+)/.exec(output);
+      if (match?.[1]) {
+        clearTimeout(timer);
+        child.stdout.off("data", onData);
+        resolve(match[1]);
+      }
+    };
+    child.stdout.on("data", onData);
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code}:\n${output}`));
+    });
+  });
+  return {
+    url,
+    token,
+    root,
+    tasksDir,
+    uploadsDir,
+    dataDir,
+    process: child,
+    output: () => output,
+    auth: { Authorization: `Bearer ${token}` },
+    async stop() {
+      let code: number | null = child.exitCode;
+      if (code === null && child.signalCode === null) {
+        child.kill("SIGTERM");
+        [code] = (await once(child, "exit")) as [number | null];
+      }
+      if (!options.keep) rmSync(root, { recursive: true, force: true });
+      return code;
+    },
+  };
+}
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the built sdci-cli to completion. */
+export async function runCli(args: string[], env: NodeJS.ProcessEnv = {}, input?: string): Promise<CliResult> {
+  const child = spawn(process.execPath, [cliBin, ...args], {
+    env: { ...process.env, SDCI_TOKEN: "", ...env },
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (chunk) => (stdout += chunk));
+  child.stderr.on("data", (chunk) => (stderr += chunk));
+  child.stdin.end(input ?? "");
+  const [code] = (await once(child, "close")) as [number | null];
+  return { code, stdout, stderr };
+}
