@@ -112,6 +112,7 @@ export function problemResponses<const S extends number>(...statuses: S[]) {
     400: "The request is not valid",
     401: "Missing or wrong bearer token",
     404: "No such resource",
+    409: "Not possible in the resource's current state",
     413: "The request body is too large",
     415: "The body is not JSON",
     429: "Busy with another run or upload; see Retry-After",

@@ -67,6 +67,7 @@ export class TaskRunner {
         this.#active.delete(record.id);
         store.release(record.id);
         release();
+        store.prune().catch(() => {});
       });
       this.#active.set(record.id, active);
       return { record: { ...record }, log, done };

@@ -6,6 +6,7 @@ import { serve } from "@hono/node-server";
 import { createApp } from "../api/app.js";
 import { packageRoot } from "../package-info.js";
 import { OperationLock } from "../runner/operation-lock.js";
+import { killLeftoversOfRun } from "../runner/process-group.js";
 import { RunStore } from "../runner/run-store.js";
 import { TaskCatalog } from "../runner/task-catalog.js";
 import { TaskRunner } from "../runner/task-runner.js";
@@ -20,6 +21,8 @@ export interface ServerOptions {
   taskTimeoutMs: number;
   killGraceMs: number;
   keepaliveMs: number;
+  /** Finished runs kept on disk (0: all). */
+  keepRuns: number;
   /** Output that still arrives after a task exited is read for this long. */
   drainMs?: number;
 }
@@ -41,8 +44,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     throw new StartupError(`the tasks folder ${tasksDir} does not exist (set --tasks-dir)`);
   }
   await mkdir(uploadsDir, { recursive: true });
-  const store = new RunStore(dataDir);
-  await store.init();
+  const store = new RunStore(dataDir, { keepRuns: options.keepRuns });
+  // A crash leaves its runs' process trees running; nothing else will ever stop them.
+  for (const runId of await store.init()) await killLeftoversOfRun(runId);
 
   const lock = new OperationLock();
   const catalog = new TaskCatalog(tasksDir);

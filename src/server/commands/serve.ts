@@ -50,6 +50,10 @@ export class ServeCommand extends Command {
     description: "Seconds between SIGTERM and SIGKILL when a run is stopped",
     validator: isSeconds,
   });
+  keepRuns = Option.String("--keep-runs", "500", {
+    description: "Finished runs whose record and output stay on disk, newest first (0: all)",
+    validator: t.cascade(t.isNumber(), [t.isInteger(), t.isAtLeast(0)]),
+  });
   keepalive = Option.String("--keepalive", "15", {
     description: "Seconds of silence before an SSE keepalive comment",
     validator: t.cascade(t.isNumber(), [t.isInInclusiveRange(0.01, 3600)]),
@@ -86,6 +90,7 @@ export class ServeCommand extends Command {
         taskTimeoutMs: this.taskTimeout * 1000,
         killGraceMs: this.killGrace * 1000,
         keepaliveMs: this.keepalive * 1000,
+        keepRuns: this.keepRuns,
       });
     } catch (error) {
       this.context.stderr.write(`sdci-server: ${startupMessage(error)}\n`);
