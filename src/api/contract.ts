@@ -4,10 +4,12 @@ import { OperationLock } from "../runner/operation-lock.js";
 import { RunStore } from "../runner/run-store.js";
 import { TaskCatalog } from "../runner/task-catalog.js";
 import { TaskRunner } from "../runner/task-runner.js";
+import { silentLogger } from "../logger.js";
 import { createApp } from "./app.js";
+import type { ApiEnv } from "./router.js";
 
 /** The OpenAPI 3.1 document the app's routes describe; openapi.yaml must equal it. */
-export function contractDocument(app: OpenAPIHono) {
+export function contractDocument(app: OpenAPIHono<ApiEnv>) {
   return app.getOpenAPI31Document({
     openapi: "3.1.0",
     info: {
@@ -52,6 +54,7 @@ export function describeApi() {
     lock,
     follow: { keepaliveMs: 15_000 },
     contractYaml: "{}",
+    logger: silentLogger,
   });
   return contractDocument(app);
 }

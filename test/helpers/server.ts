@@ -76,7 +76,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 10_000);
     const onData = () => {
-      const match = /listening on (http\S+)/.exec(output);
+      const match = /listening on (http[^\s"]+)/.exec(output);
       if (match?.[1]) {
         clearTimeout(timer);
         child.stdout.off("data", onData);

@@ -224,6 +224,7 @@ export function runRoutes({ catalog, runner, store, follow }: RunRoutesDeps) {
       if (!(error instanceof BusyError)) throw error;
       return problemResponse("busy", error.message, { headers: { "Retry-After": BUSY_RETRY_AFTER_SECONDS } });
     }
+    c.set("runId", started.record.id);
     if (c.req.header("accept")?.includes("text/event-stream")) {
       return runEventsResponse(started.log, 0, follow) as never;
     }
