@@ -384,6 +384,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "status": "ok",
+                     *       "version": "0.1.0"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Health"];
                 };
             };
@@ -393,6 +399,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sdci:problem:invalid-request",
+                     *       "title": "The request is not valid",
+                     *       "status": 400,
+                     *       "detail": "json.params.0: Invalid input: expected string, received number"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -422,6 +436,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sdci:problem:invalid-request",
+                     *       "title": "The request is not valid",
+                     *       "status": 400,
+                     *       "detail": "json.params.0: Invalid input: expected string, received number"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -451,6 +473,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sdci:problem:invalid-request",
+                     *       "title": "The request is not valid",
+                     *       "status": 400,
+                     *       "detail": "json.params.0: Invalid input: expected string, received number"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -471,6 +501,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "openapi": "3.1.0",
+                     *       "info": {
+                     *         "title": "SDCI",
+                     *         "version": "0.1.0"
+                     *       },
+                     *       "paths": {}
+                     *     }
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -482,6 +522,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sdci:problem:invalid-request",
+                     *       "title": "The request is not valid",
+                     *       "status": 400,
+                     *       "detail": "json.params.0: Invalid input: expected string, received number"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -502,6 +550,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "tasks": [
+                     *         {
+                     *           "name": "deploy",
+                     *           "description": "Deploy a release to this host"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["TaskList"];
                 };
             };
@@ -511,6 +569,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sdci:problem:unauthorized",
+                     *       "title": "A valid bearer token is required",
+                     *       "status": 401,
+                     *       "detail": "the token was not accepted"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -527,6 +593,13 @@ export interface operations {
         };
         requestBody?: {
             content: {
+                /**
+                 * @example {
+                 *       "params": [
+                 *         "v1.2.3"
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["StartRun"];
             };
         };
@@ -547,6 +620,23 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "run": {
+                     *         "id": "20261203T160755123Z-a1b2c3",
+                     *         "task": "deploy",
+                     *         "params": [
+                     *           "v1.2.3"
+                     *         ],
+                     *         "status": "running",
+                     *         "exitCode": null,
+                     *         "signal": null,
+                     *         "startedAt": "2026-12-03T16:07:55.123Z",
+                     *         "finishedAt": null,
+                     *         "durationMs": null
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["StartedRun"];
                 };
             };
@@ -556,6 +646,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sdci:problem:invalid-request",
+                     *       "title": "The request is not valid",
+                     *       "status": 400,
+                     *       "detail": "json.params.0: Invalid input: expected string, received number"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -565,6 +663,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sdci:problem:unauthorized",
+                     *       "title": "A valid bearer token is required",
+                     *       "status": 401,
+                     *       "detail": "the token was not accepted"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -574,6 +680,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sdci:problem:not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "no task named 'deploy'"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -583,6 +697,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sdci:problem:payload-too-large",
+                     *       "title": "The request body is too large",
+                     *       "status": 413,
+                     *       "detail": "the body may have at most 524288 bytes"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -592,6 +714,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sdci:problem:unsupported-media-type",
+                     *       "title": "Unsupported Content-Type",
+                     *       "status": 415,
+                     *       "detail": "send the parameters as application/json"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -601,6 +731,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sdci:problem:busy",
+                     *       "title": "The server is busy with another run or upload",
+                     *       "status": 429,
+                     *       "detail": "the server is busy with another run or upload"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -624,6 +762,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "runs": [
+                     *         {
+                     *           "id": "20261203T160755123Z-a1b2c3",
+                     *           "task": "deploy",
+                     *           "params": [
+                     *             "v1.2.3"
+                     *           ],
+                     *           "status": "succeeded",
+                     *           "exitCode": 0,
+                     *           "signal": null,
+                     *           "startedAt": "2026-12-03T16:07:55.123Z",
+                     *           "finishedAt": "2026-12-03T16:07:55.935Z",
+                     *           "durationMs": 812
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["RunList"];
                 };
             };
@@ -633,6 +790,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sdci:problem:invalid-request",
+                     *       "title": "The request is not valid",
+                     *       "status": 400,
+                     *       "detail": "json.params.0: Invalid input: expected string, received number"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -642,6 +807,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sdci:problem:unauthorized",
+                     *       "title": "A valid bearer token is required",
+                     *       "status": 401,
+                     *       "detail": "the token was not accepted"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -675,6 +848,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sdci:problem:invalid-request",
+                     *       "title": "The request is not valid",
+                     *       "status": 400,
+                     *       "detail": "json.params.0: Invalid input: expected string, received number"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -684,6 +865,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sdci:problem:unauthorized",
+                     *       "title": "A valid bearer token is required",
+                     *       "status": 401,
+                     *       "detail": "the token was not accepted"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -693,6 +882,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sdci:problem:not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "no task named 'deploy'"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -715,6 +912,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "20261203T160755123Z-a1b2c3",
+                     *       "task": "deploy",
+                     *       "params": [
+                     *         "v1.2.3"
+                     *       ],
+                     *       "status": "running",
+                     *       "exitCode": null,
+                     *       "signal": null,
+                     *       "startedAt": "2026-12-03T16:07:55.123Z",
+                     *       "finishedAt": null,
+                     *       "durationMs": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["Run"];
                 };
             };
@@ -724,6 +936,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sdci:problem:invalid-request",
+                     *       "title": "The request is not valid",
+                     *       "status": 400,
+                     *       "detail": "json.params.0: Invalid input: expected string, received number"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -733,6 +953,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sdci:problem:unauthorized",
+                     *       "title": "A valid bearer token is required",
+                     *       "status": 401,
+                     *       "detail": "the token was not accepted"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -742,6 +970,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sdci:problem:not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "no task named 'deploy'"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -751,6 +987,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sdci:problem:conflict",
+                     *       "title": "Not possible in the resource's current state",
+                     *       "status": 409,
+                     *       "detail": "the run has already ended (succeeded)"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -773,6 +1017,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "20261203T160755123Z-a1b2c3",
+                     *       "task": "deploy",
+                     *       "params": [
+                     *         "v1.2.3"
+                     *       ],
+                     *       "status": "succeeded",
+                     *       "exitCode": 0,
+                     *       "signal": null,
+                     *       "startedAt": "2026-12-03T16:07:55.123Z",
+                     *       "finishedAt": "2026-12-03T16:07:55.935Z",
+                     *       "durationMs": 812
+                     *     }
+                     */
                     "application/json": components["schemas"]["Run"];
                 };
             };
@@ -782,6 +1041,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sdci:problem:invalid-request",
+                     *       "title": "The request is not valid",
+                     *       "status": 400,
+                     *       "detail": "json.params.0: Invalid input: expected string, received number"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -791,6 +1058,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sdci:problem:unauthorized",
+                     *       "title": "A valid bearer token is required",
+                     *       "status": 401,
+                     *       "detail": "the token was not accepted"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -800,6 +1075,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sdci:problem:not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "no task named 'deploy'"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -841,6 +1124,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sdci:problem:invalid-request",
+                     *       "title": "The request is not valid",
+                     *       "status": 400,
+                     *       "detail": "json.params.0: Invalid input: expected string, received number"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -850,6 +1141,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sdci:problem:unauthorized",
+                     *       "title": "A valid bearer token is required",
+                     *       "status": 401,
+                     *       "detail": "the token was not accepted"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -859,6 +1158,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sdci:problem:not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "no task named 'deploy'"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -879,6 +1186,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "busy": {
+                     *         "kind": "run",
+                     *         "id": "20261203T160755123Z-a1b2c3"
+                     *       },
+                     *       "version": "0.1.0"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Status"];
                 };
             };
@@ -888,6 +1204,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sdci:problem:unauthorized",
+                     *       "title": "A valid bearer token is required",
+                     *       "status": 401,
+                     *       "detail": "the token was not accepted"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };

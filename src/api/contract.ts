@@ -22,7 +22,10 @@ export function contractDocument(app: OpenAPIHono<ApiEnv>) {
       ].join(" "),
       license: { name: "MIT", url: "https://opensource.org/license/mit" },
     },
-    servers: [{ url: "http://127.0.0.1:8842", description: "A server on loopback with the default port" }],
+    servers: [
+      { url: "/", description: "The server that serves this document" },
+      { url: "http://127.0.0.1:8842", description: "A server on loopback with the default port" },
+    ],
     tags: [
       { name: "server", description: "Health and state of the server" },
       { name: "tasks", description: "The task scripts the server can run" },
