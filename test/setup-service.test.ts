@@ -1,16 +1,33 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { type AddressInfo, createServer } from "node:net";
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { test } from "node:test";
 import { type SetupRequest, installService } from "../src/server/systemd/install-service.js";
 import { serverBin } from "./helpers/server.js";
+import { waitFor } from "./helpers/wait.js";
 import { fakeSystemctl, parseExecStart, runServerCommand, systemdAnalyze, systemdReadsEnvironmentValue } from "./helpers/systemd.js";
 
-/** Every special character the env file and the unit must carry, and a length the server likes. */
-const TOKEN = `t0k3n with $HOME "quotes" \\ back%slash #hash ;semi 'single'`;
+/**
+ * Every character the env file must carry that an Authorization header can (no blanks: a
+ * blank ends a bearer token, so setup refuses them; the writer's handling of blanks is
+ * tested in systemd-unit.test.ts).
+ */
+const TOKEN = `t0k3n$HOME"quotes"\\back%slash#hash;semi'single'\`tick\``;
 const me = userInfo();
+
+/** A port that was free a moment ago (the server under test binds it right after). */
+async function freePort(): Promise<number> {
+  const probe = createServer().listen(0, "127.0.0.1");
+  await once(probe, "listening");
+  const { port } = probe.address() as AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
 
 function tempRoot(): string {
   return mkdtempSync(join(tmpdir(), "sdci-root-"));
@@ -91,6 +108,39 @@ test("setup writes a unit systemd-analyze accepts and a root-only env file syste
     assert.match(result.stdout, /journalctl -u sdci-e2e -f/);
   } finally {
     rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test("the unit's ExecStart, run with the env file's token, starts a server that takes that token", async () => {
+  const root = tempRoot();
+  const folders = mkdtempSync(join(tmpdir(), "sdci-folders-"));
+  const port = await freePort();
+  try {
+    mkdirSync(join(folders, "tasks"));
+    const result = await runServerCommand(
+      setupArgs(root, "--port", String(port), "--tasks-dir", join(folders, "tasks"), "--uploads-dir", join(folders, "uploads"), "--data-dir", join(folders, "data")),
+      { input: `${TOKEN}\n` },
+    );
+    assert.equal(result.code, 0, result.stderr);
+    const unit = readFileSync(join(root, "etc/systemd/system/sdci.service"), "utf8");
+    const [program, ...args] = parseExecStart(unit.split("\n").find((line) => line.startsWith("ExecStart="))!.slice("ExecStart=".length));
+    assert.ok(systemdReadsEnvironmentValue(join(root, "etc/sdci/sdci.env"), "SDCI_SERVER_TOKEN", TOKEN));
+    // What systemd would do: the same argv, the token from the env file, the tasks folder as cwd.
+    const server = spawn(program!, args, { cwd: join(folders, "tasks"), env: { ...process.env, SDCI_SERVER_TOKEN: TOKEN }, stdio: "ignore" });
+    try {
+      const status = await waitFor(() =>
+        fetch(`http://127.0.0.1:${port}/v1/status`, { headers: { Authorization: `Bearer ${TOKEN}` } }).then((r) => r.status, () => undefined),
+      20_000);
+      assert.equal(status, 200);
+      const wrong = await fetch(`http://127.0.0.1:${port}/v1/status`, { headers: { Authorization: "Bearer wrong" } });
+      assert.equal(wrong.status, 401);
+    } finally {
+      server.kill("SIGTERM");
+      await once(server, "exit");
+    }
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+    rmSync(folders, { recursive: true, force: true });
   }
 });
 
@@ -233,6 +283,7 @@ test("bad values give a one-line reason naming the option, exit 1, and write not
     [{ tokenFile: "/nonexistent/token" }, /cannot read --token-file \/nonexistent\/token \(ENOENT\)/],
     [{ token: "  " }, /the token is empty/],
     [{ token: "tab\tinside-the-token" }, /the token contains a control character/],
+    [{ token: "two words-0123456789" }, /the token contains a blank/],
   ];
   try {
     for (const [request, message] of cases) {

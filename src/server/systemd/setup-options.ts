@@ -71,5 +71,8 @@ export async function readToken(sources: TokenSources): Promise<string> {
   token = token?.trim();
   if (!token) throw new SetupError("the token is empty (give it on stdin, with --token-file or with --token)");
   if (/[\u0000-\u001f\u007f]/.test(token)) throw new SetupError("the token contains a control character (a tab or NUL)");
+  if (/\s/.test(token)) {
+    throw new SetupError("the token contains a blank: clients send it as `Authorization: Bearer <token>`, where a blank ends it");
+  }
   return token;
 }
