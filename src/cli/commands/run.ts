@@ -17,7 +17,8 @@ export class RunCommand extends ServerCommand {
       with the task's exit code (128 + N when signal N ended it).
 
       Options go before SERVER_URL: everything after TASK is a parameter of the task, even
-      words that start with a dash. The token comes from \`--token\`, else \`SDCI_TOKEN\`.
+      words that start with a dash. The token comes from \`--token\`, else \`SDCI_TOKEN\`, else
+      the OS keychain (see \`store-token\`).
 
       If the connection drops, the CLI reconnects and resumes the output where it stopped, for up
       to a minute; the run itself goes on on the server whatever happens to the connection.
@@ -33,7 +34,7 @@ export class RunCommand extends ServerCommand {
   params = Option.Proxy({ name: "PARAMS" });
 
   protected async run(): Promise<number> {
-    const client = createApiClient(this.serverUrl, this.resolveToken());
+    const client = createApiClient(this.serverUrl, await this.resolveToken());
     const { data, error, response } = await client.POST("/v1/tasks/{task}/runs", {
       params: { path: { task: this.task } },
       body: { params: this.params },
