@@ -148,9 +148,9 @@ describe("the OS keychain, through a real Secret Service", { skip: keychainTools
     let sawHelper = false;
     const leaks: string[] = [];
     const scan = () => {
-      for (const { pid, cmdline, environ } of processTexts()) {
+      for (const { pid, ppid, cmdline, environ } of processTexts()) {
         if (pid === String(child.pid) && cmdline.includes("store-token")) sawWaitingCli = true;
-        if (cmdline.includes("keychain-helper")) sawHelper = true;
+        if (ppid === String(child.pid) && cmdline.includes("keychain-helper")) sawHelper = true;
         if (cmdline.includes(token) || environ.includes(token)) leaks.push(`${pid}: ${cmdline}`);
       }
     };
@@ -296,8 +296,9 @@ describe("without a usable keychain", { skip: keychainToolsMissing }, () => {
       // The helper now holds the token while it waits on the mute bus.
       await sleep(1500);
       const processes = processTexts();
-      const helpers = processes.filter(({ cmdline }) => cmdline.includes("keychain-helper"));
+      const helpers = processes.filter(({ ppid }) => ppid === String(child.pid));
       assert.equal(helpers.length, 1, "the keychain helper is waiting");
+      assert.match(helpers[0]?.cmdline ?? "", /keychain-helper\.js $/);
       assert.deepEqual(
         processes.filter(({ cmdline, environ }) => cmdline.includes(token) || environ.includes(token)),
         [],

@@ -150,20 +150,23 @@ export async function startMuteBus(): Promise<{ address: string; close(): Promis
   };
 }
 
-/** Every process's command line and environment, as one string each, read from /proc. */
-export function processTexts(): { pid: string; cmdline: string; environ: string }[] {
+/** Every process's parent, command line and environment (one string each), read from /proc. */
+export function processTexts(): { pid: string; ppid: string; cmdline: string; environ: string }[] {
   const texts = [];
   for (const pid of readdirSync("/proc")) {
     if (!/^\d+$/.test(pid)) continue;
     try {
       const cmdline = readFileSync(`/proc/${pid}/cmdline`, "latin1").replaceAll("\0", " ");
+      // The parent is the second field after "(command name)", a name that may hold ") ".
+      const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
+      const ppid = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1] ?? "";
       let environ = "";
       try {
         environ = readFileSync(`/proc/${pid}/environ`, "latin1");
       } catch {
         // Another user's process: its environment is not ours to read, nor ours to leak into.
       }
-      texts.push({ pid, cmdline, environ });
+      texts.push({ pid, ppid, cmdline, environ });
     } catch {
       // The process ended between readdir and read.
     }
