@@ -120,6 +120,7 @@ async function execIn(file: string, args: string[], env: NodeJS.ProcessEnv, inpu
   let stderr = "";
   child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
   child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+  child.stdin.on("error", () => {});
   child.stdin.end(input ?? "");
   const [code] = (await once(child, "close")) as [number | null];
   return { code, stdout, stderr };
