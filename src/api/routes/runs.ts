@@ -108,6 +108,13 @@ const runEvents = createRoute({
 });
 
 /**
+ * For answers given without reading the body: the unread rest cannot be skipped reliably, so
+ * the connection ends with the answer instead of a keep-alive client reusing a socket the
+ * server is about to drop.
+ */
+const CLOSE_CONNECTION = { Connection: "close" };
+
+/**
  * A body the route reads must say it is JSON: without this a missing Content-Type would make
  * the validator skip the body, and a form or text body would start a run with no parameters.
  */
@@ -115,14 +122,17 @@ const requireJsonWhenBodySent: MiddlewareHandler = async (c, next) => {
   const hasBody = c.req.header("transfer-encoding") !== undefined || Number(c.req.header("content-length") ?? 0) > 0;
   const type = c.req.header("content-type") ?? "";
   if (hasBody && !/^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(type)) {
-    return problemResponse("unsupported-media-type", "send the parameters as application/json: {\"params\": [...]}");
+    return problemResponse("unsupported-media-type", "send the parameters as application/json: {\"params\": [...]}", {
+      headers: CLOSE_CONNECTION,
+    });
   }
   await next();
 };
 
 const limitRunBody = bodyLimit({
   maxSize: MAX_RUN_BODY_BYTES,
-  onError: () => problemResponse("payload-too-large", `the body may have at most ${MAX_RUN_BODY_BYTES} bytes`),
+  onError: () =>
+    problemResponse("payload-too-large", `the body may have at most ${MAX_RUN_BODY_BYTES} bytes`, { headers: CLOSE_CONNECTION }),
 });
 
 export interface RunRoutesDeps {
