@@ -120,6 +120,18 @@ describe("the bearer token", () => {
     assert.equal(response.status, 401);
   });
 
+  // Criterion 7: the CLI with a wrong or missing token: one line, no run.
+  test("the CLI with a wrong or no token exits 1 with one line and starts nothing", async () => {
+    const wrong = await runCli(["run", server.url, "deploy"], { SDCI_TOKEN: `${token}x` });
+    assert.equal(wrong.code, 1);
+    assert.equal(wrong.stdout, "");
+    assert.equal(wrong.stderr, `sdci-cli: ${server.url} refused the token (401): check --token or SDCI_TOKEN\n`);
+    const missing = await runCli(["run", server.url, "deploy"]);
+    assert.equal(missing.code, 1);
+    assert.equal(missing.stderr, `sdci-cli: no token for ${server.url}: pass --token TOKEN or set SDCI_TOKEN\n`);
+    assert.deepEqual(readdirSync(join(server.dataDir, "runs")), []);
+  });
+
   // Criterion 7: the public routes need no token.
   test("/health, /openapi.yaml and /openapi.json answer without a token", async () => {
     for (const path of ["/health", "/openapi.yaml", "/openapi.json"]) {

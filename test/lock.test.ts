@@ -3,7 +3,7 @@ import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { getJson, postRun, waitForRun } from "./helpers/http.js";
-import { type TestServer, startTestServer } from "./helpers/server.js";
+import { type TestServer, runCli, startTestServer } from "./helpers/server.js";
 import { readSse } from "./helpers/sse.js";
 
 const TASKS = {
@@ -61,12 +61,16 @@ describe("the one global lock", () => {
   });
 
   // Criterion 6: GET /v1/status names the holder.
-  test("GET /v1/status shows the run as busy while it runs and null afterwards", async () => {
-    const response = await postRun(server, "brief", ["1"]);
+  test("GET /v1/status shows the run as busy while it runs and null afterwards; a start meanwhile is refused", async () => {
+    const response = await postRun(server, "brief", ["3"]);
     const { run } = await response.json();
     assert.deepEqual((await getJson(server, "/v1/status")).busy, { kind: "run", id: run.id });
     const rejected = await postRun(server, "brief", []);
     assert.equal(rejected.status, 429);
+    const cli = await runCli(["run", server.url, "brief"], { SDCI_TOKEN: server.token });
+    assert.equal(cli.code, 1);
+    assert.equal(cli.stdout, "");
+    assert.match(cli.stderr, /^sdci-cli: .* is busy with another run or upload; try again in \d+ s\n$/);
     assert.deepEqual((await getJson(server, "/v1/status")).busy, { kind: "run", id: run.id }, "a 429 released the holder's lock");
     await waitForRun(server, run.id);
     assert.equal((await getJson(server, "/v1/status")).busy, null);
