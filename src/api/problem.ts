@@ -4,6 +4,7 @@ export const PROBLEMS = {
   unauthorized: { status: 401, title: "A valid bearer token is required" },
   "not-found": { status: 404, title: "Not found" },
   "method-not-allowed": { status: 405, title: "Method not allowed" },
+  conflict: { status: 409, title: "Not possible in the resource's current state" },
   "payload-too-large": { status: 413, title: "The request body is too large" },
   "unsupported-media-type": { status: 415, title: "Unsupported Content-Type" },
   busy: { status: 429, title: "The server is busy with another run or upload" },

@@ -1,7 +1,12 @@
 #!/usr/bin/env node
 import { Builtins, Cli } from "clipanion";
 import { packageVersion } from "../package-info.js";
+import { CancelCommand } from "./commands/cancel.js";
+import { LogsCommand } from "./commands/logs.js";
 import { RunCommand } from "./commands/run.js";
+import { RunsCommand } from "./commands/runs.js";
+import { StatusCommand } from "./commands/status.js";
+import { TasksCommand } from "./commands/tasks.js";
 
 const cli = new Cli({
   binaryLabel: "SDCI client",
@@ -10,6 +15,11 @@ const cli = new Cli({
   enableColors: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR,
 });
 cli.register(RunCommand);
+cli.register(LogsCommand);
+cli.register(CancelCommand);
+cli.register(RunsCommand);
+cli.register(TasksCommand);
+cli.register(StatusCommand);
 cli.register(Builtins.HelpCommand);
 cli.register(Builtins.VersionCommand);
 cli.runExit(process.argv.slice(2));

@@ -4,8 +4,10 @@ import type { AddressInfo } from "node:net";
 import { join, resolve } from "node:path";
 import { serve } from "@hono/node-server";
 import { createApp } from "../api/app.js";
+import type { Logger } from "../logger.js";
 import { packageRoot } from "../package-info.js";
 import { OperationLock } from "../runner/operation-lock.js";
+import { killLeftoversOfRun } from "../runner/process-group.js";
 import { RunStore } from "../runner/run-store.js";
 import { TaskCatalog } from "../runner/task-catalog.js";
 import { TaskRunner } from "../runner/task-runner.js";
@@ -20,6 +22,11 @@ export interface ServerOptions {
   taskTimeoutMs: number;
   killGraceMs: number;
   keepaliveMs: number;
+  /** Finished runs kept on disk (0: all). */
+  keepRuns: number;
+  logger: Logger;
+  /** Log each run's parameters (off by default: they may hold things a log should not). */
+  logParams?: boolean;
   /** Output that still arrives after a task exited is read for this long. */
   drainMs?: number;
 }
@@ -41,8 +48,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     throw new StartupError(`the tasks folder ${tasksDir} does not exist (set --tasks-dir)`);
   }
   await mkdir(uploadsDir, { recursive: true });
-  const store = new RunStore(dataDir);
-  await store.init();
+  const store = new RunStore(dataDir, { keepRuns: options.keepRuns });
+  // A crash leaves its runs' process trees running; nothing else will ever stop them.
+  for (const runId of await store.init()) {
+    const killed = await killLeftoversOfRun(runId);
+    options.logger.warn({ runId, killedProcesses: killed }, "run was interrupted by a server crash");
+  }
 
   const lock = new OperationLock();
   const catalog = new TaskCatalog(tasksDir);
@@ -55,6 +66,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     taskTimeoutMs: options.taskTimeoutMs,
     killGraceMs: options.killGraceMs,
     drainMs: options.drainMs ?? 1000,
+    logger: options.logger,
+    logParams: options.logParams ?? false,
   });
   const app = createApp({
     token: options.token,
@@ -64,6 +77,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     lock,
     follow: { keepaliveMs: options.keepaliveMs },
     contractYaml: await readFile(join(packageRoot, "openapi.yaml"), "utf8"),
+    logger: options.logger,
   });
 
   const server = await new Promise<Server>((resolveListening, reject) => {

@@ -78,7 +78,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 10_000);
     const onData = () => {
-      const match = /listening on (http\S+)/.exec(output);
+      const match = /listening on (http[^\s"]+)/.exec(output);
       if (match?.[1]) {
         clearTimeout(timer);
         child.stdout.off("data", onData);
@@ -108,6 +108,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
         [code] = (await once(child, "exit")) as [number | null];
       }
       if (!options.keep) rmSync(root, { recursive: true, force: true });
+      // Every server a test starts also checks that its log never showed the token.
+      if (output.includes(token)) throw new Error("the server's output contains its token");
       return code;
     },
   };
@@ -155,7 +157,11 @@ export function startCli(args: string[], env: NodeJS.ProcessEnv = {}, input?: st
   });
   child.stderr!.on("data", (chunk: string) => (stderr += chunk));
   child.stdin!.end(input ?? "");
-  const result = once(child, "close").then(([code]) => ({ code: code as number | null, stdout, stderr }));
+  const result = once(child, "close").then(([code]) => {
+    const token = env.SDCI_TOKEN;
+    if (token && token.length >= 8 && (stdout + stderr).includes(token)) throw new Error("sdci-cli printed its token");
+    return { code: code as number | null, stdout, stderr };
+  });
   return {
     child,
     result,
@@ -164,7 +170,8 @@ export function startCli(args: string[], env: NodeJS.ProcessEnv = {}, input?: st
         const match = pattern.exec(stdout);
         if (match) return resolve({ at: Date.now(), match });
         watchers.push({ pattern, resolve });
-        void result.then(() => reject(new Error(`the CLI ended without printing ${pattern}:\n${stdout}`)));
+        const ended = () => reject(new Error(`the CLI ended without printing ${pattern}:\n${stdout}`));
+        void result.then(ended, ended);
       });
     },
   };

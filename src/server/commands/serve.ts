@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { Command, Option } from "clipanion";
 import * as t from "typanion";
+import { LOG_LEVELS, createLogger } from "../../logger.js";
 import { StartupError, startServer } from "../server.js";
 
 const MIN_TOKEN_LENGTH = 16;
@@ -50,9 +51,21 @@ export class ServeCommand extends Command {
     description: "Seconds between SIGTERM and SIGKILL when a run is stopped",
     validator: isSeconds,
   });
+  keepRuns = Option.String("--keep-runs", "500", {
+    description: "Finished runs whose record and output stay on disk, newest first (0: all)",
+    validator: t.cascade(t.isNumber(), [t.isInteger(), t.isAtLeast(0)]),
+  });
   keepalive = Option.String("--keepalive", "15", {
     description: "Seconds of silence before an SSE keepalive comment",
     validator: t.cascade(t.isNumber(), [t.isInInclusiveRange(0.01, 3600)]),
+  });
+
+  logLevel = Option.String("--log-level", process.env.SDCI_LOG_LEVEL ?? "info", {
+    description: `Least severe log records written: ${LOG_LEVELS.join(", ")} (env SDCI_LOG_LEVEL)`,
+    validator: t.isEnum(LOG_LEVELS),
+  });
+  logParams = Option.Boolean("--log-params", false, {
+    description: "Also log each run's parameters (off: they may carry what a log should not)",
   });
 
   async execute(): Promise<number> {
@@ -74,6 +87,7 @@ export class ServeCommand extends Command {
     if (token.length < MIN_TOKEN_LENGTH) {
       this.context.stderr.write(`sdci-server: warning: the server token is shorter than ${MIN_TOKEN_LENGTH} characters\n`);
     }
+    const logger = createLogger(this.logLevel);
     let server;
     try {
       server = await startServer({
@@ -86,21 +100,25 @@ export class ServeCommand extends Command {
         taskTimeoutMs: this.taskTimeout * 1000,
         killGraceMs: this.killGrace * 1000,
         keepaliveMs: this.keepalive * 1000,
+        keepRuns: this.keepRuns,
+        logger,
+        logParams: this.logParams,
       });
     } catch (error) {
       this.context.stderr.write(`sdci-server: ${startupMessage(error)}\n`);
       return 1;
     }
-    this.context.stdout.write(`sdci-server: listening on ${server.url}\n`);
+    logger.info({ url: server.url }, `listening on ${server.url}`);
     await new Promise<void>((resolveStop) => {
       const stop = (signal: NodeJS.Signals) => {
-        this.context.stdout.write(`sdci-server: ${signal}: stopping\n`);
+        logger.info({ signal }, "stopping");
         server.close().then(resolveStop);
       };
       process.once("SIGTERM", stop);
       process.once("SIGINT", stop);
     });
-    this.context.stdout.write("sdci-server: stopped\n");
+    logger.info("stopped");
+    logger.flush();
     return 0;
   }
 
