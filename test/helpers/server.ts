@@ -76,7 +76,10 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   child.stdout.on("data", (chunk) => (output += chunk));
   child.stderr.on("data", (chunk) => (output += chunk));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 10_000);
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`server did not start:\n${output}`));
+    }, 10_000);
     const onData = () => {
       const match = /listening on (http[^\s"]+)/.exec(output);
       if (match?.[1]) {

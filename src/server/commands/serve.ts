@@ -108,7 +108,10 @@ export class ServeCommand extends Command {
       this.context.stderr.write(`sdci-server: ${startupMessage(error)}\n`);
       return 1;
     }
-    logger.info({ url: server.url }, `listening on ${server.url}`);
+    // Where the server listens is said even at --log-level warn: it is what a person or a
+    // supervisor waits for (only "silent" silences it).
+    const announce = this.logLevel === "silent" ? logger : logger.child({}, { level: "info" });
+    announce.info({ url: server.url }, `listening on ${server.url}`);
     await new Promise<void>((resolveStop) => {
       const stop = (signal: NodeJS.Signals) => {
         logger.info({ signal }, "stopping");
