@@ -200,32 +200,36 @@ const runEvents = createRoute({
 });
 
 /**
- * For answers given without reading the body: the unread rest cannot be skipped reliably, so
- * the connection ends with the answer instead of a keep-alive client reusing a socket the
- * server is about to drop.
- */
-const CLOSE_CONNECTION = { Connection: "close" };
-
-/**
  * A body the route reads must say it is JSON: without this a missing Content-Type would make
  * the validator skip the body, and a form or text body would start a run with no parameters.
+ * It runs before anything reads the body, so the server can still skip the unread body and
+ * keep the connection.
  */
 const requireJsonWhenBodySent: MiddlewareHandler = async (c, next) => {
   const hasBody = c.req.header("transfer-encoding") !== undefined || Number(c.req.header("content-length") ?? 0) > 0;
   const type = c.req.header("content-type") ?? "";
   if (hasBody && !/^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(type)) {
-    return problemResponse("unsupported-media-type", "send the parameters as application/json: {\"params\": [...]}", {
-      headers: CLOSE_CONNECTION,
-    });
+    return problemResponse("unsupported-media-type", "send the parameters as application/json: {\"params\": [...]}");
   }
   await next();
 };
 
-const limitRunBody = bodyLimit({
-  maxSize: MAX_RUN_BODY_BYTES,
-  onError: () =>
-    problemResponse("payload-too-large", `the body may have at most ${MAX_RUN_BODY_BYTES} bytes`, { headers: CLOSE_CONNECTION }),
-});
+const tooLarge = (headers?: Record<string, string>) =>
+  problemResponse("payload-too-large", `the body may have at most ${MAX_RUN_BODY_BYTES} bytes`, { headers });
+
+/**
+ * A declared length over the limit is refused before the body is touched. Once Hono's
+ * bodyLimit has opened the body as a web stream, @hono/node-server can no longer skip the
+ * rest of it: it drops the socket half a second after an answer that promised keep-alive,
+ * and the client's next request on it fails.
+ */
+const refuseDeclaredOversize: MiddlewareHandler = async (c, next) => {
+  if (Number(c.req.header("content-length") ?? 0) > MAX_RUN_BODY_BYTES) return tooLarge();
+  await next();
+};
+
+/** A chunked body over the limit has been read in part: the connection ends with the answer. */
+const limitStreamedBody = bodyLimit({ maxSize: MAX_RUN_BODY_BYTES, onError: () => tooLarge({ Connection: "close" }) });
 
 export interface RunRoutesDeps {
   catalog: TaskCatalog;
@@ -237,7 +241,7 @@ export interface RunRoutesDeps {
 /** Starting runs and reading them back. */
 export function runRoutes({ catalog, runner, store, follow }: RunRoutesDeps) {
   const router = createRouter();
-  router.use("/v1/tasks/:task/runs", limitRunBody, requireJsonWhenBodySent);
+  router.use("/v1/tasks/:task/runs", requireJsonWhenBodySent, refuseDeclaredOversize, limitStreamedBody);
 
   router.openapi(startRun, async (c) => {
     const { task: name } = c.req.valid("param");
