@@ -79,7 +79,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
       reject(new Error(`server did not start:\n${output}`));
-    }, 10_000);
+    }, 30_000);
     const onData = () => {
       const match = /listening on (http[^\s"]+)/.exec(output);
       if (match?.[1]) {
