@@ -159,6 +159,8 @@ export function startCli(args: string[], env: NodeJS.ProcessEnv = {}, input?: st
     }
   });
   child.stderr!.on("data", (chunk: string) => (stderr += chunk));
+  // A command that never reads stdin may exit before the input is written: that EPIPE is no failure.
+  child.stdin!.on("error", () => {});
   child.stdin!.end(input ?? "");
   const result = once(child, "close").then(([code]) => {
     const token = env.SDCI_TOKEN;
