@@ -3,7 +3,7 @@ import { once } from "node:events";
 import { openSync, closeSync } from "node:fs";
 import type { BenchConfig } from "./lib/config.js";
 import { timed } from "./lib/child.js";
-import { MB, memoryOf } from "./lib/proc.js";
+import { MB, cpuSecondsOf, memoryOf } from "./lib/proc.js";
 import { type Row, fmt, verdictOf } from "./lib/report.js";
 import { scratchDir, startBenchServer, writeScript } from "./lib/server.js";
 import { median } from "./lib/stats.js";
@@ -30,6 +30,7 @@ export async function benchOutputThroughput(config: BenchConfig): Promise<Row[]>
   const server = await startBenchServer({ tasks: { flood: floodScript(bytes) } });
   const times = { sdci: [] as number[], devnull: [] as number[] };
   let streamBytes = 0;
+  let serverCpu = 0;
   try {
     config.progress(`B3: ${rounds} rounds of ${bytes / MB} MB through SDCI and to /dev/null`);
     for (let round = 0; round < rounds; round++) {
@@ -42,11 +43,13 @@ export async function benchOutputThroughput(config: BenchConfig): Promise<Row[]>
           if (code !== 0) throw new Error(`flood.sh exited with ${code}`);
         }),
       );
+      const cpuBefore = cpuSecondsOf(server.pid);
       times.sdci.push(
         await timed(async () => {
           streamBytes = await readToEnd(server.url, server.auth);
         }),
       );
+      serverCpu += cpuSecondsOf(server.pid) - cpuBefore;
     }
     const peak = memoryOf(server.pid).peak;
     const rate = (ms: number[]) => bytes / MB / (median(ms) / 1000);
@@ -54,6 +57,7 @@ export async function benchOutputThroughput(config: BenchConfig): Promise<Row[]>
     const devnullRate = rate(times.devnull);
     const ratio = sdciRate / devnullRate;
     const peakMb = peak / MB;
+    const cpuPer100MB = serverCpu / ((rounds * bytes) / (100 * MB));
     return [
       {
         id: "B3",
@@ -63,7 +67,8 @@ export async function benchOutputThroughput(config: BenchConfig): Promise<Row[]>
         ratio,
         target: `≥ ${TARGET_RATIO}x, peak < ${TARGET_PEAK_MB} MB`,
         verdict: verdictOf(ratio >= TARGET_RATIO && peakMb < TARGET_PEAK_MB),
-        values: { bytes, rounds, sdciMs: times.sdci, devnullMs: times.devnull, sdciMBps: sdciRate, devnullMBps: devnullRate, serverPeakBytes: peak, streamBytes },
+        note: `the server used ${fmt(cpuPer100MB, "CPU s")} per 100 MB of output (decode, JSON-frame, write to the run's log, read back, send)`,
+        values: { serverCpuSeconds: serverCpu, cpuPer100MB, bytes, rounds, sdciMs: times.sdci, devnullMs: times.devnull, sdciMBps: sdciRate, devnullMBps: devnullRate, serverPeakBytes: peak, streamBytes },
       },
     ];
   } finally {

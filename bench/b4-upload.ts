@@ -5,7 +5,7 @@ import { join } from "node:path";
 import type { BenchConfig } from "./lib/config.js";
 import { timed } from "./lib/child.js";
 import { startPlainServer } from "./lib/plain-server.js";
-import { MB, MiB, memoryOf, resetPeak } from "./lib/proc.js";
+import { MB, MiB, cpuSecondsOf, memoryOf, resetPeak } from "./lib/proc.js";
 import { type Row, fmt, verdictOf } from "./lib/report.js";
 import { scratchDir, startBenchServer } from "./lib/server.js";
 import { median } from "./lib/stats.js";
@@ -69,16 +69,24 @@ export async function benchUpload(config: BenchConfig): Promise<Row[]> {
     const sink = await startPlainServer("sink", sinkDir.path);
     const times = { sdci: [] as number[], sink: [] as number[] };
     let growth = 0;
+    const cpu = { sdci: 0, sink: 0 };
+    /** Times one upload and adds the CPU seconds the receiving process spent on it. */
+    const measure = async (pid: number, into: keyof typeof cpu, send: () => Promise<void>) => {
+      const before = cpuSecondsOf(pid);
+      const ms = await timed(send);
+      cpu[into] += cpuSecondsOf(pid) - before;
+      return ms;
+    };
     let peakReset = true;
     try {
       config.progress(`B4: ${rounds} rounds of ${size / MiB} MiB to SDCI and to a plain node:http sink`);
       for (let round = 0; round < rounds; round++) {
-        times.sink.push(await timed(() => upload(`${sink.url}/upload`, size)));
+        times.sink.push(await measure(sink.pid, "sink", () => upload(`${sink.url}/upload`, size)));
         for (const file of readdirSync(sinkDir.path)) rmSync(join(sinkDir.path, file));
         peakReset &&= resetPeak(server.pid);
         const before = memoryOf(server.pid).rss;
         const name = `bench-${round}.bin`;
-        times.sdci.push(await timed(() => upload(`${server.url}/v1/assets/${name}`, size, server.auth)));
+        times.sdci.push(await measure(server.pid, "sdci", () => upload(`${server.url}/v1/assets/${name}`, size, server.auth)));
         growth = Math.max(growth, memoryOf(server.pid).peak - before);
         rmSync(join(server.uploadsDir, name), { force: true });
       }
@@ -90,6 +98,7 @@ export async function benchUpload(config: BenchConfig): Promise<Row[]> {
     const sinkRate = rate(times.sink);
     const ratio = sdciRate / sinkRate;
     const growthMb = growth / MB;
+    const perGiB = (rounds * size) / (1024 * MiB);
     return [
       {
         id: "B4",
@@ -99,8 +108,11 @@ export async function benchUpload(config: BenchConfig): Promise<Row[]> {
         ratio,
         target: `≥ ${TARGET_RATIO}x, growth < ${TARGET_GROWTH_MB} MB`,
         verdict: verdictOf(ratio >= TARGET_RATIO && growthMb < TARGET_GROWTH_MB),
-        note: peakReset ? undefined : "VmHWM could not be reset: growth is measured from the server's start",
-        values: { size, rounds, sdciMs: times.sdci, sinkMs: times.sink, sdciMBps: sdciRate, sinkMBps: sinkRate, growthBytes: growth },
+        note: [
+          `CPU per GiB received: SDCI ${fmt(cpu.sdci / perGiB, "s")}, plain sink ${fmt(cpu.sink / perGiB, "s")}`,
+          ...(peakReset ? [] : ["VmHWM could not be reset: growth is measured from the server's start"]),
+        ].join("; "),
+        values: { cpuSeconds: cpu, size, rounds, sdciMs: times.sdci, sinkMs: times.sink, sdciMBps: sdciRate, sinkMBps: sinkRate, growthBytes: growth },
       },
     ];
   } finally {

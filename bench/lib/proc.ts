@@ -29,3 +29,17 @@ export function resetPeak(pid: number): boolean {
 
 export const MB = 1_000_000;
 export const MiB = 1024 * 1024;
+
+/** Clock ticks per second of /proc/<pid>/stat times (USER_HZ: 100 on every Linux build in use). */
+const USER_HZ = 100;
+
+/**
+ * CPU seconds (user + system) a live process has used so far, from /proc/<pid>/stat. On a
+ * loaded machine, CPU per byte moves far less than bytes per second.
+ */
+export function cpuSecondsOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  // Fields after the command name (which may hold spaces) start at field 3; utime and stime are 14 and 15.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / USER_HZ;
+}
