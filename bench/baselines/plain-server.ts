@@ -12,7 +12,7 @@ const STATUS_BODY = JSON.stringify({ busy: null, version: "0.0.0" });
 let uploads = 0;
 const server = createServer((request, response) => {
   if (mode === "status") {
-    response.writeHead(200, { "Content-Type": "application/json" }).end(STATUS_BODY);
+    response.writeHead(200, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(STATUS_BODY) }).end(STATUS_BODY);
     return;
   }
   pipeline(request, createWriteStream(join(dir!, `upload-${uploads++}`))).then(
