@@ -4,6 +4,9 @@ import type { AddressInfo } from "node:net";
 import { join, resolve } from "node:path";
 import { serve } from "@hono/node-server";
 import { createApp } from "../api/app.js";
+import { AssetUploads } from "../assets/asset-uploads.js";
+import { deferContinueForUploads } from "../assets/expect-continue.js";
+import { sweepTempLeftovers } from "../assets/temp-sweeper.js";
 import { packageRoot } from "../package-info.js";
 import { OperationLock } from "../runner/operation-lock.js";
 import { RunStore } from "../runner/run-store.js";
@@ -20,6 +23,8 @@ export interface ServerOptions {
   taskTimeoutMs: number;
   killGraceMs: number;
   keepaliveMs: number;
+  /** Largest upload body accepted, in bytes. */
+  maxUploadBytes: number;
   /** Output that still arrives after a task exited is read for this long. */
   drainMs?: number;
 }
@@ -41,6 +46,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     throw new StartupError(`the tasks folder ${tasksDir} does not exist (set --tasks-dir)`);
   }
   await mkdir(uploadsDir, { recursive: true });
+  await sweepTempLeftovers(uploadsDir);
   const store = new RunStore(dataDir);
   await store.init();
 
@@ -62,6 +68,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     runner,
     store,
     lock,
+    uploads: new AssetUploads({ uploadsDir, maxBytes: options.maxUploadBytes, lock }),
     follow: { keepaliveMs: options.keepaliveMs },
     contractYaml: await readFile(join(packageRoot, "openapi.yaml"), "utf8"),
   });
@@ -75,6 +82,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   // Uploads and task streams may take hours: no whole-request deadline, but slow headers are cut.
   server.requestTimeout = 0;
   server.headersTimeout = 30_000;
+  deferContinueForUploads(server);
 
   const { port } = server.address() as AddressInfo;
   const host = options.host.includes(":") ? `[${options.host}]` : options.host;

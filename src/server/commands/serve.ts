@@ -1,6 +1,8 @@
 import { readFile } from "node:fs/promises";
 import { Command, Option } from "clipanion";
 import * as t from "typanion";
+import { DEFAULT_MAX_UPLOAD_BYTES } from "../../assets/asset-uploads.js";
+import { parseByteSize } from "../byte-size.js";
 import { StartupError, startServer } from "../server.js";
 
 const MIN_TOKEN_LENGTH = 16;
@@ -50,6 +52,9 @@ export class ServeCommand extends Command {
     description: "Seconds between SIGTERM and SIGKILL when a run is stopped",
     validator: isSeconds,
   });
+  maxUploadSize = Option.String("--max-upload-size", `${DEFAULT_MAX_UPLOAD_BYTES / 1024 ** 3}G`, {
+    description: "Largest upload accepted, in bytes or with K, M, G or T (binary multiples)",
+  });
   keepalive = Option.String("--keepalive", "15", {
     description: "Seconds of silence before an SSE keepalive comment",
     validator: t.cascade(t.isNumber(), [t.isInInclusiveRange(0.01, 3600)]),
@@ -74,6 +79,11 @@ export class ServeCommand extends Command {
     if (token.length < MIN_TOKEN_LENGTH) {
       this.context.stderr.write(`sdci-server: warning: the server token is shorter than ${MIN_TOKEN_LENGTH} characters\n`);
     }
+    const maxUploadBytes = parseByteSize(this.maxUploadSize);
+    if (maxUploadBytes === undefined) {
+      this.context.stderr.write(`sdci-server: --max-upload-size: '${this.maxUploadSize}' is not a size such as 2G, 500M or 1048576\n`);
+      return 1;
+    }
     let server;
     try {
       server = await startServer({
@@ -86,6 +96,7 @@ export class ServeCommand extends Command {
         taskTimeoutMs: this.taskTimeout * 1000,
         killGraceMs: this.killGrace * 1000,
         keepaliveMs: this.keepalive * 1000,
+        maxUploadBytes,
       });
     } catch (error) {
       this.context.stderr.write(`sdci-server: ${startupMessage(error)}\n`);
