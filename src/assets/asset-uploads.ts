@@ -3,13 +3,15 @@ import type { OperationLock } from "../runner/operation-lock.js";
 import { parseAssetPath } from "./asset-path.js";
 import { tooLarge } from "./body-meter.js";
 import { parseContentDigest } from "./content-digest.js";
-import { prepareDestination } from "./destination.js";
-import { receiveFile } from "./receive-file.js";
+import { checkDestination, prepareDestination } from "./destination.js";
+import { receiveFile, type UploadLimits } from "./receive-file.js";
 import { receiveFolder } from "./receive-folder.js";
 import { UploadError } from "./upload-error.js";
 
 /** The default of `--max-upload-size`: a large release archive fits, a runaway stream does not fill the disk. */
 export const DEFAULT_MAX_UPLOAD_BYTES = 2 * 1024 ** 3;
+/** The default of `--max-upload-entries`: a large web build has tens of thousands of files. */
+export const DEFAULT_MAX_UPLOAD_ENTRIES = 100_000;
 
 export interface UploadRequest {
   /** The request path after `/v1/assets/`, still percent-encoded as it came. */
@@ -29,9 +31,8 @@ export interface UploadResult {
   sha256: string;
 }
 
-export interface AssetUploadsOptions {
+export interface AssetUploadsOptions extends UploadLimits {
   uploadsDir: string;
-  maxBytes: number;
   lock: OperationLock;
 }
 
@@ -49,6 +50,7 @@ export class AssetUploads {
     const segments = parseAssetPath(request.rawPath);
     const length = declaredLength(request.headers, maxBytes);
     const sha256 = parseContentDigest(request.headers["content-digest"] as string | undefined);
+    await checkDestination(uploadsDir, segments);
     const release = lock.tryAcquire({ kind: "upload", id: segments.join("/") });
     if (!release) throw new UploadError("busy", "the server is busy with another run or upload");
     try {
@@ -56,7 +58,7 @@ export class AssetUploads {
       try {
         request.accept();
         const receive = kind === "folder" ? receiveFolder : receiveFile;
-        const received = await receive(request.body, destination, { length, sha256 }, maxBytes);
+        const received = await receive(request.body, destination, { length, sha256 }, this.options);
         return { path: destination.relative, size: received.size, sha256: received.sha256.toString("hex") };
       } catch (error) {
         await destination.discardCreatedFolders();

@@ -17,6 +17,18 @@ export interface Destination {
 }
 
 /**
+ * Refuses a destination without changing anything: a parent that is a file or a link leading
+ * out of the uploads folder, or an existing destination. Safe to run before the lock is
+ * taken, so a client learns that a name is taken (for good) rather than that the server is
+ * busy (for now); `prepareDestination` checks again under the lock.
+ */
+export async function checkDestination(uploadsDir: string, segments: string[]): Promise<void> {
+  const root = await realpath(uploadsDir);
+  const folder = await walkParents(root, segments, undefined);
+  if (folder !== undefined) await refuseExisting(join(folder, segments[segments.length - 1] as string), segments);
+}
+
+/**
  * Resolves a destination under the uploads folder: each existing parent is followed through
  * its real path and must stay inside the folder (a symlink that leads out is refused, never
  * followed), missing parents are created, and an existing destination of any kind is a 409.
@@ -24,39 +36,53 @@ export interface Destination {
  */
 export async function prepareDestination(uploadsDir: string, segments: string[]): Promise<Destination> {
   const root = await realpath(uploadsDir);
-  const relative = segments.join("/");
   const created: string[] = [];
   const discardCreatedFolders = async () => {
     for (const folder of created.reverse()) await rmdir(folder).catch(() => {});
     created.length = 0;
   };
   try {
-    let folder = root;
-    for (const [index, segment] of segments.slice(0, -1).entries()) {
-      const shown = segments.slice(0, index + 1).join("/");
-      const next = join(folder, segment);
-      const info = await lstat(next).catch(ignoreMissing);
-      if (!info) {
-        await mkdir(next);
-        created.push(next);
-        folder = next;
-      } else if (info.isDirectory()) {
-        folder = next;
-      } else if (info.isSymbolicLink()) {
-        folder = await followInside(root, next, shown);
-      } else {
-        throw new UploadError("asset-exists", `'${shown}' exists on the server and is not a folder`);
-      }
-    }
+    const folder = (await walkParents(root, segments, created)) as string;
     const name = segments[segments.length - 1] as string;
     const path = join(folder, name);
-    if (await lstat(path).catch(ignoreMissing)) {
-      throw new UploadError("asset-exists", `'${relative}' already exists on the server; uploads never replace anything`);
-    }
-    return { relative, folder, name, path, discardCreatedFolders };
+    await refuseExisting(path, segments);
+    return { relative: segments.join("/"), folder, name, path, discardCreatedFolders };
   } catch (error) {
     await discardCreatedFolders();
     throw error;
+  }
+}
+
+/**
+ * The real folder that holds the destination. Missing parents are made (and listed in
+ * `created`) when `created` is given; otherwise the walk stops at the first missing one and
+ * returns undefined, since nothing below it can exist.
+ */
+async function walkParents(root: string, segments: string[], created: string[] | undefined): Promise<string | undefined> {
+  let folder = root;
+  for (const [index, segment] of segments.slice(0, -1).entries()) {
+    const shown = segments.slice(0, index + 1).join("/");
+    const next = join(folder, segment);
+    const info = await lstat(next).catch(ignoreMissing);
+    if (!info) {
+      if (!created) return undefined;
+      await mkdir(next);
+      created.push(next);
+      folder = next;
+    } else if (info.isDirectory()) {
+      folder = next;
+    } else if (info.isSymbolicLink()) {
+      folder = await followInside(root, next, shown);
+    } else {
+      throw new UploadError("asset-exists", `'${shown}' exists on the server and is not a folder`);
+    }
+  }
+  return folder;
+}
+
+async function refuseExisting(path: string, segments: string[]): Promise<void> {
+  if (await lstat(path).catch(ignoreMissing)) {
+    throw new UploadError("asset-exists", `'${segments.join("/")}' already exists on the server; uploads never replace anything`);
   }
 }
 

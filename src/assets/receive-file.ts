@@ -6,6 +6,13 @@ import type { Destination } from "./destination.js";
 import { type DeclaredBody, meterBody, storageError, syncFolder, tempPathIn, verifyBody } from "./request-body.js";
 import { UploadError } from "./upload-error.js";
 
+export interface UploadLimits {
+  /** Largest body, in bytes. */
+  maxBytes: number;
+  /** Most entries in a folder's archive. */
+  maxEntries: number;
+}
+
 export interface ReceivedAsset {
   size: number;
   sha256: Buffer;
@@ -21,7 +28,7 @@ export async function receiveFile(
   body: IncomingMessage,
   destination: Destination,
   declared: DeclaredBody,
-  maxBytes: number,
+  { maxBytes }: UploadLimits,
 ): Promise<ReceivedAsset> {
   const temp = tempPathIn(destination.folder);
   try {

@@ -6,12 +6,9 @@ import type { Readable } from "node:stream";
 import { type Header, extract as createExtract } from "tar-stream";
 import { parseEntryName } from "./asset-path.js";
 import type { Destination } from "./destination.js";
-import type { ReceivedAsset } from "./receive-file.js";
+import type { ReceivedAsset, UploadLimits } from "./receive-file.js";
 import { type DeclaredBody, meterBody, storageError, syncFolder, tempPathIn, verifyBody } from "./request-body.js";
 import { UploadError } from "./upload-error.js";
-
-/** Entries one folder upload may hold: a large web build has tens of thousands. */
-export const MAX_ARCHIVE_ENTRIES = 100_000;
 
 const NEW_FILE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 
@@ -26,13 +23,13 @@ export async function receiveFolder(
   body: IncomingMessage,
   destination: Destination,
   declared: DeclaredBody,
-  maxBytes: number,
+  limits: UploadLimits,
 ): Promise<ReceivedAsset> {
   const temp = tempPathIn(destination.folder);
   try {
     await mkdir(temp, { mode: 0o755 });
-    const meter = meterBody(body, maxBytes);
-    const folders = await unpack(meter, temp);
+    const meter = meterBody(body, limits.maxBytes);
+    const folders = await unpack(meter, temp, limits.maxEntries);
     const sha256 = verifyBody(body, meter, declared);
     for (const folder of folders) await syncFolder(folder);
     // rename() would silently replace an empty folder, so look once more right before it.
@@ -56,7 +53,7 @@ export async function receiveFolder(
  * body, the archive's format, or a refused entry) stops everything and is the one thrown.
  * Returns every folder it made, for the caller to fsync.
  */
-async function unpack(source: Readable, root: string): Promise<Set<string>> {
+async function unpack(source: Readable, root: string, maxEntries: number): Promise<Set<string>> {
   const extract = createExtract();
   const folders = new Set([root]);
   let entries = 0;
@@ -74,8 +71,8 @@ async function unpack(source: Readable, root: string): Promise<Set<string>> {
     for await (const entry of extract) {
       if (failure) break;
       entries += 1;
-      if (entries > MAX_ARCHIVE_ENTRIES) {
-        throw new UploadError("invalid-request", `the archive has more than ${MAX_ARCHIVE_ENTRIES} entries`);
+      if (entries > maxEntries) {
+        throw new UploadError("invalid-request", `the archive has more than ${maxEntries} entries (the server's --max-upload-entries)`);
       }
       await writeEntry(entry as AsyncIterable<Buffer>, entry.header, root, folders);
     }

@@ -25,6 +25,8 @@ export interface ServerOptions {
   keepaliveMs: number;
   /** Largest upload body accepted, in bytes. */
   maxUploadBytes: number;
+  /** Most entries a folder upload may hold. */
+  maxUploadEntries: number;
   /** Output that still arrives after a task exited is read for this long. */
   drainMs?: number;
 }
@@ -68,7 +70,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     runner,
     store,
     lock,
-    uploads: new AssetUploads({ uploadsDir, maxBytes: options.maxUploadBytes, lock }),
+    uploads: new AssetUploads({ uploadsDir, maxBytes: options.maxUploadBytes, maxEntries: options.maxUploadEntries, lock }),
     follow: { keepaliveMs: options.keepaliveMs },
     contractYaml: await readFile(join(packageRoot, "openapi.yaml"), "utf8"),
   });

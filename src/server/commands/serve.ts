@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { Command, Option } from "clipanion";
 import * as t from "typanion";
-import { DEFAULT_MAX_UPLOAD_BYTES } from "../../assets/asset-uploads.js";
+import { DEFAULT_MAX_UPLOAD_BYTES, DEFAULT_MAX_UPLOAD_ENTRIES } from "../../assets/asset-uploads.js";
 import { parseByteSize } from "../byte-size.js";
 import { StartupError, startServer } from "../server.js";
 
@@ -55,6 +55,10 @@ export class ServeCommand extends Command {
   maxUploadSize = Option.String("--max-upload-size", `${DEFAULT_MAX_UPLOAD_BYTES / 1024 ** 3}G`, {
     description: "Largest upload accepted, in bytes or with K, M, G or T (binary multiples)",
   });
+  maxUploadEntries = Option.String("--max-upload-entries", String(DEFAULT_MAX_UPLOAD_ENTRIES), {
+    description: "Most files and folders one folder upload may hold",
+    validator: t.cascade(t.isNumber(), [t.isInteger(), t.isAtLeast(1)]),
+  });
   keepalive = Option.String("--keepalive", "15", {
     description: "Seconds of silence before an SSE keepalive comment",
     validator: t.cascade(t.isNumber(), [t.isInInclusiveRange(0.01, 3600)]),
@@ -97,6 +101,7 @@ export class ServeCommand extends Command {
         killGraceMs: this.killGrace * 1000,
         keepaliveMs: this.keepalive * 1000,
         maxUploadBytes,
+        maxUploadEntries: this.maxUploadEntries,
       });
     } catch (error) {
       this.context.stderr.write(`sdci-server: ${startupMessage(error)}\n`);
