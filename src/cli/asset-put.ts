@@ -65,7 +65,8 @@ export function putAsset(request: AssetPut): Promise<AssetAnswer> {
     outgoing.on("error", (error) => {
       clearTimeout(fallback);
       body?.destroy();
-      reject(error);
+      // Shaped like a fetch failure (the network error as its cause), which the CLI knows how to word.
+      reject(new Error(error.message, { cause: error }));
     });
     outgoing.on("response", (answer) => {
       // An early answer (409, 413, 429...) ends the upload: stop reading the local data.

@@ -36,7 +36,13 @@ export function createTransferProgress(out: NodeJS.WritableStream & { isTTY?: bo
     const now = performance.now();
     const speed = confirmed ? (done / Math.max(now - started, 1)) * 1000 : rate(now);
     const pct = percent(confirmed);
-    const eta = confirmed ? `in ${clock((now - started) / 1000)}` : speed > 0 ? `ETA ${clock((total - done) / speed)}` : "ETA --:--";
+    const eta = confirmed
+      ? `in ${clock((now - started) / 1000)}`
+      : done >= total
+        ? "the server is checking"
+        : speed > 0
+          ? `ETA ${clock((total - done) / speed)}`
+          : "ETA --:--";
     const text = `${formatBytes(done)}/${formatBytes(total)} ${formatBytes(speed)}/s ${eta}`;
     const width = Math.max(10, Math.min(40, (out.columns ?? 80) - label.length - text.length - 10));
     const filled = Math.round((pct / 100) * width);
@@ -54,7 +60,7 @@ export function createTransferProgress(out: NodeJS.WritableStream & { isTTY?: bo
       done = value;
       if (out.isTTY) {
         const now = performance.now();
-        if (now - lastDraw >= REDRAW_MS) {
+        if (now - lastDraw >= REDRAW_MS || done >= total) {
           lastDraw = now;
           samples.push({ at: now, done });
           drawBar(false);

@@ -54,7 +54,10 @@ export class UploadAssetCommand extends ServerCommand {
       throw new CliError(`cannot read '${this.local}': ${error.code === "ENOENT" ? "no such file or folder" : error.code}`);
     });
     if (!info.isFile() && !info.isDirectory()) throw new CliError(`'${this.local}' is neither a file nor a folder`);
-    const remote = [...this.remotePath.split("/").filter((part) => part !== "" && part !== "."), basename(localPath)].join("/");
+    const parts = this.remotePath.split("/").filter((part) => part !== "" && part !== ".");
+    // A URL would resolve '..' away before the server could refuse it, landing the upload elsewhere.
+    if (parts.includes("..")) throw new CliError(`REMOTE_PATH may not contain '..': '${this.remotePath}'`);
+    const remote = [...parts, basename(localPath)].join("/");
     const url = new URL(`${base}/v1/assets/${remote.split("/").map(encodeURIComponent).join("/")}`);
     const authorization = `Bearer ${token}`;
     const label = `uploading ${basename(localPath)}`;
