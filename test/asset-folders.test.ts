@@ -4,7 +4,8 @@ import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from "nod
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { contentDigest, listTree, sha256 } from "./helpers/files.js";
-import { encodeChunk, lastChunk, rawRequest, requestHead } from "./helpers/raw-http.js";
+import { setTimeout as sleep } from "node:timers/promises";
+import { encodeChunk, lastChunk, openSocket, rawRequest, requestHead } from "./helpers/raw-http.js";
 import { type TestServer, runCli, startTestServer } from "./helpers/server.js";
 import { type TarEntry, makeTar } from "./helpers/tar.js";
 
@@ -89,6 +90,27 @@ describe("folder uploads", () => {
     const cut = await putTar(server, "evil/cut", whole.subarray(0, 2048));
     assert.equal(cut.status, 400);
     assert.deepEqual(listTree(server.root), before);
+  });
+
+  test("a client that leaves halfway through an archive leaves no folder, no temp folder and a free lock", async () => {
+    const tar = await makeTar(Array.from({ length: 40 }, (_, i) => ({ header: { name: `f${i}.bin` }, data: randomBytes(50_000) })));
+    const socket = await openSocket(server.url);
+    socket.on("error", () => {});
+    socket.write(requestHead("PUT", "/v1/assets/gone/site", { ...server.auth, "Content-Type": "application/x-tar", "Transfer-Encoding": "chunked" }));
+    socket.write(encodeChunk(tar.subarray(0, tar.length / 2)));
+    const temp = () => listTree(join(server.uploadsDir, "gone")).filter((path) => path.startsWith(".sdci-upload-"));
+    for (let waited = 0; !temp().some((path) => path.endsWith("/f10.bin")); waited += 20) {
+      assert.ok(waited < 10_000, "the extraction never started");
+      await sleep(20);
+    }
+    socket.destroy();
+    const deadline = Date.now() + 2000;
+    for (;;) {
+      const status = await (await fetch(`${server.url}/v1/status`, { headers: server.auth })).json();
+      if (listTree(server.uploadsDir).filter((path) => path.startsWith("gone")).length === 0 && status.busy === null) break;
+      assert.ok(Date.now() < deadline, `left behind: ${listTree(join(server.uploadsDir, "gone"))}`);
+      await sleep(20);
+    }
   });
 
   test("an existing folder gets 409 before the archive is read", async () => {

@@ -11,7 +11,8 @@ export class BodyMeter extends Transform {
   readonly #hash = createHash("sha256");
 
   constructor(readonly maxBytes: number) {
-    super();
+    // Room for many socket reads, so the request is not paused and resumed for every one.
+    super({ highWaterMark: 1024 * 1024 });
   }
 
   get bytes(): number {

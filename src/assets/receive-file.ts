@@ -3,7 +3,8 @@ import { link, unlink } from "node:fs/promises";
 import type { IncomingMessage } from "node:http";
 import { pipeline } from "node:stream/promises";
 import type { Destination } from "./destination.js";
-import { type DeclaredBody, meterBody, storageError, syncFolder, tempPathIn, verifyBody } from "./request-body.js";
+import { type DeclaredBody, meterBody, verifyBody } from "./request-body.js";
+import { storageError, syncFolder, tempPathIn } from "./staging.js";
 import { UploadError } from "./upload-error.js";
 
 export interface UploadLimits {

@@ -7,7 +7,8 @@ import { type Header, extract as createExtract } from "tar-stream";
 import { parseEntryName } from "./asset-path.js";
 import type { Destination } from "./destination.js";
 import type { ReceivedAsset, UploadLimits } from "./receive-file.js";
-import { type DeclaredBody, meterBody, storageError, syncFolder, tempPathIn, verifyBody } from "./request-body.js";
+import { type DeclaredBody, meterBody, verifyBody } from "./request-body.js";
+import { storageError, syncFolder, tempPathIn } from "./staging.js";
 import { UploadError } from "./upload-error.js";
 
 const NEW_FILE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;

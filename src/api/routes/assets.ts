@@ -10,7 +10,7 @@ import { ProblemSchema } from "../schemas.js";
 /** An upload holds the lock for as long as its body takes: only a hint for when to ask again. */
 const BUSY_RETRY_AFTER_SECONDS = "5";
 
-export const AssetSchema = z
+const AssetSchema = z
   .object({
     path: z.string().openapi({ example: "releases/v1.2.3/app.tar.gz" }),
     size: z.number().int().openapi({ description: "Bytes received (for a folder: of the tar stream)", example: 48213 }),
