@@ -6,6 +6,7 @@ export const PROBLEMS = {
   "method-not-allowed": { status: 405, title: "Method not allowed" },
   "asset-exists": { status: 409, title: "The destination already exists" },
   "length-required": { status: 411, title: "The body's length must be declared" },
+  conflict: { status: 409, title: "Not possible in the resource's current state" },
   "payload-too-large": { status: 413, title: "The request body is too large" },
   "unsupported-media-type": { status: 415, title: "Unsupported Content-Type" },
   "digest-mismatch": { status: 422, title: "The body does not match its Content-Digest" },

@@ -17,12 +17,21 @@ export interface FollowOptions {
   keepaliveMs: number;
 }
 
+interface ReadOptions extends FollowOptions {
+  /** false: stop at what the log holds now instead of waiting for the run's end. */
+  follow?: boolean;
+  /** Start with the SSE `retry:` line (not wanted when the frames are turned into text). */
+  prelude?: boolean;
+}
+
 /**
  * A reader that follows a run's event log from `startOffset`: it replays what is on disk,
  * then waits for more, and ends after the `exit` event. It reads only when the client has
  * taken the previous chunk, so a slow client costs a file position, never a buffer.
  */
-export function followRunLog(log: RunEventLog, startOffset: number, options: FollowOptions): ReadableStream<Uint8Array> {
+export function followRunLog(log: RunEventLog, startOffset: number, options: ReadOptions): ReadableStream<Uint8Array> {
+  const { follow = true, prelude = true } = options;
+  const endOffset = follow ? Infinity : log.size;
   let position = startOffset;
   let file: FileHandle | undefined;
   let cancelled = false;
@@ -40,20 +49,21 @@ export function followRunLog(log: RunEventLog, startOffset: number, options: Fol
       async start(controller) {
         file = await open(log.path, "r");
         // Sent at once, so the headers and a first byte leave before the task prints anything.
-        controller.enqueue(RETRY_PRELUDE);
+        if (prelude) controller.enqueue(RETRY_PRELUDE);
       },
       async pull(controller) {
         while (!cancelled) {
           const change = log.changed;
-          if (position < log.size && file) {
-            const length = Math.min(READ_CHUNK, log.size - position);
+          const end = Math.min(log.size, endOffset);
+          if (position < end && file) {
+            const length = Math.min(READ_CHUNK, end - position);
             const chunk = Buffer.allocUnsafe(length);
             const { bytesRead } = await file.read(chunk, 0, length, position);
             position += bytesRead;
             controller.enqueue(chunk.subarray(0, bytesRead));
             return;
           }
-          if (log.finished) {
+          if (log.finished || position >= endOffset) {
             await closeFile();
             controller.close();
             return;

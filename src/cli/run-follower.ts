@@ -35,6 +35,11 @@ export async function followRun(options: FollowRunOptions): Promise<ExitEvent> {
   let stream = options.firstStream;
   let attempt = 0;
   let droppedAt: number | undefined;
+  if (!stream && runId) {
+    const opened = await reopen(client, serverUrl, runId, lastId);
+    if (opened === "finished") return finishedExit(client, serverUrl, runId);
+    stream = opened;
+  }
 
   for (;;) {
     if (stream) {
@@ -85,7 +90,8 @@ async function reopen(
     });
     if (response.status === 204) return "finished";
     if (response.ok && data) return data;
-    if (response.status === 401 || response.status === 404) throw apiFailure(response, error, serverUrl, `run ${runId}`);
+    // A client error will not mend itself by retrying; a server or network one may.
+    if (response.status >= 400 && response.status < 500) throw apiFailure(response, error, serverUrl, `run ${runId}`);
     return undefined;
   } catch (error) {
     if (error instanceof CliError) throw error;

@@ -4,7 +4,7 @@ import { resolveToken } from "./token.js";
 
 /** A command that talks to one server: takes `--token`, and prints failures as one line. */
 export abstract class ServerCommand extends Command {
-  token = Option.String("--token", { description: "The server's token (else SDCI_TOKEN)" });
+  token = Option.String("--token", { description: "The server's token (else SDCI_TOKEN, else the OS keychain)" });
   abstract serverUrl: string;
 
   protected abstract run(): Promise<number>;
@@ -18,7 +18,7 @@ export abstract class ServerCommand extends Command {
     }
   }
 
-  protected resolveToken(): string {
+  protected resolveToken(): Promise<string> {
     return resolveToken(this.token, this.serverUrl);
   }
 }

@@ -1,3 +1,4 @@
+import { readdir, readFile } from "node:fs/promises";
 import { type ChildProcess, spawn } from "node:child_process";
 
 /** A task's process, started as the leader of its own process group. */
@@ -38,4 +39,26 @@ export async function waitForGroupExit(pid: number, ms: number): Promise<boolean
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
   return !signalGroup(pid, 0 as unknown as NodeJS.Signals);
+}
+
+/**
+ * Kills every process that still carries `SDCI_RUN_ID=<runId>` in its environment: what a
+ * run left behind when the server died without stopping it (a task's children inherit the
+ * variable, so the whole tree is found even after it was re-parented). Linux /proc only.
+ */
+export async function killLeftoversOfRun(runId: string): Promise<number> {
+  const marker = Buffer.from(`SDCI_RUN_ID=${runId}\0`);
+  let killed = 0;
+  const pids = (await readdir("/proc").catch(() => [] as string[])).filter((name) => /^\d+$/.test(name));
+  for (const pid of pids) {
+    const environ = await readFile(`/proc/${pid}/environ`).catch(() => null);
+    if (!environ || environ.indexOf(marker) < 0) continue;
+    try {
+      process.kill(Number(pid), "SIGKILL");
+      killed += 1;
+    } catch {
+      // Gone already, or not ours to kill.
+    }
+  }
+  return killed;
 }

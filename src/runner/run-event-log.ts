@@ -1,4 +1,4 @@
-import { closeSync, createReadStream, openSync, writeSync } from "node:fs";
+import { closeSync, createReadStream, openSync, truncateSync, writeSync } from "node:fs";
 
 /** The event types of a run's stream, in the order they can appear. */
 export type RunEventType = "run" | "output" | "exit";
@@ -29,8 +29,11 @@ export class RunEventLog {
     return new RunEventLog(path, openSync(path, "wx", 0o600));
   }
 
-  /** The finished log of an earlier run, read from disk once to index its frames. */
-  static async load(path: string): Promise<RunEventLog> {
+  /**
+   * The log of an earlier run, read from disk once to index its frames. With `reopen`, a log
+   * cut short by a crash is trimmed to its last whole frame and opened to append the end.
+   */
+  static async load(path: string, { reopen = false } = {}): Promise<RunEventLog> {
     const log = new RunEventLog(path, null);
     let offset = 0;
     let previous = -1;
@@ -44,7 +47,12 @@ export class RunEventLog {
     }
     // A crash can leave half a frame at the end: readers see only whole frames.
     log.#size = log.#frameEnds.at(-1) ?? 0;
-    log.#finished = true;
+    if (reopen) {
+      truncateSync(path, log.#size);
+      log.#fd = openSync(path, "a");
+    } else {
+      log.#finished = true;
+    }
     return log;
   }
 

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { mkdirSync, renameSync, writeFileSync } from "node:fs";
-import { mkdir, readFile } from "node:fs/promises";
+import { mkdir, readFile, readdir, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { RunEventLog } from "./run-event-log.js";
 
@@ -30,14 +30,53 @@ const EVENTS_FILE = "events.sse";
  */
 export class RunStore {
   readonly #runsDir: string;
+  readonly #keepRuns: number;
   readonly #live = new Map<string, { record: RunRecord; log: RunEventLog }>();
 
-  constructor(dataDir: string) {
+  /** `keepRuns`: how many finished runs stay on disk (0: all). */
+  constructor(dataDir: string, { keepRuns = 0 } = {}) {
     this.#runsDir = join(dataDir, "runs");
+    this.#keepRuns = keepRuns;
   }
 
-  async init(): Promise<void> {
+  /**
+   * Creates the folder, closes the runs a crash left `running` as `interrupted`, prunes.
+   * Returns the ids of those interrupted runs.
+   */
+  async init(): Promise<string[]> {
     await mkdir(this.#runsDir, { recursive: true, mode: 0o700 });
+    const interrupted: string[] = [];
+    for (const id of await this.#ids()) {
+      const record = await this.get(id);
+      if (!record) {
+        // Created but never recorded: the server died between mkdir and the first write.
+        await rm(join(this.#runsDir, id), { recursive: true, force: true });
+      } else if (record.status === "running") {
+        await this.#closeInterrupted(record);
+        interrupted.push(id);
+      }
+    }
+    await this.prune();
+    return interrupted;
+  }
+
+  /** Runs, newest first, optionally of one task only. */
+  async list({ task, limit }: { task?: string; limit: number }): Promise<RunRecord[]> {
+    const runs: RunRecord[] = [];
+    for (const id of (await this.#ids()).reverse()) {
+      if (runs.length >= limit) break;
+      const record = await this.get(id);
+      if (record && (task === undefined || record.task === task)) runs.push(record);
+    }
+    return runs;
+  }
+
+  /** Removes the oldest finished runs beyond the retention limit. */
+  async prune(): Promise<void> {
+    if (this.#keepRuns <= 0) return;
+    const finished = (await this.#ids()).filter((id) => !this.#live.has(id));
+    const excess = finished.slice(0, Math.max(0, finished.length - this.#keepRuns));
+    await Promise.all(excess.map((id) => rm(join(this.#runsDir, id), { recursive: true, force: true })));
   }
 
   /** Creates the run's folder, record and empty event log. */
@@ -95,6 +134,32 @@ export class RunStore {
     } catch {
       return undefined;
     }
+  }
+
+  /** Ids sort by start time, so name order is age order. */
+  async #ids(): Promise<string[]> {
+    const names = await readdir(this.#runsDir).catch(() => [] as string[]);
+    return names.filter((name) => RUN_ID_PATTERN.test(name)).sort();
+  }
+
+  /** A run the server died during: its log gets the `exit` event it never had. */
+  async #closeInterrupted(record: RunRecord): Promise<void> {
+    const logPath = join(this.#runsDir, record.id, EVENTS_FILE);
+    const lastWrite = await stat(logPath).then((s) => s.mtime, () => new Date(record.startedAt));
+    const finished: RunRecord = {
+      ...record,
+      status: "interrupted",
+      finishedAt: lastWrite.toISOString(),
+      durationMs: Math.max(0, lastWrite.getTime() - Date.parse(record.startedAt)),
+    };
+    try {
+      const log = await RunEventLog.load(logPath, { reopen: true });
+      log.append("exit", { status: finished.status, exitCode: null, signal: null, durationMs: finished.durationMs });
+      log.finish();
+    } catch {
+      // No log to mend (it was never created): the record alone tells the story.
+    }
+    this.save(finished);
   }
 }
 

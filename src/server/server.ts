@@ -7,8 +7,10 @@ import { createApp } from "../api/app.js";
 import { AssetUploads } from "../assets/asset-uploads.js";
 import { deferContinueForUploads } from "../assets/expect-continue.js";
 import { sweepTempLeftovers } from "../assets/temp-sweeper.js";
+import type { Logger } from "../logger.js";
 import { packageRoot } from "../package-info.js";
 import { OperationLock } from "../runner/operation-lock.js";
+import { killLeftoversOfRun } from "../runner/process-group.js";
 import { RunStore } from "../runner/run-store.js";
 import { TaskCatalog } from "../runner/task-catalog.js";
 import { TaskRunner } from "../runner/task-runner.js";
@@ -27,6 +29,11 @@ export interface ServerOptions {
   maxUploadBytes: number;
   /** Most entries a folder upload may hold. */
   maxUploadEntries: number;
+  /** Finished runs kept on disk (0: all). */
+  keepRuns: number;
+  logger: Logger;
+  /** Log each run's parameters (off by default: they may hold things a log should not). */
+  logParams?: boolean;
   /** Output that still arrives after a task exited is read for this long. */
   drainMs?: number;
 }
@@ -48,9 +55,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     throw new StartupError(`the tasks folder ${tasksDir} does not exist (set --tasks-dir)`);
   }
   await mkdir(uploadsDir, { recursive: true });
-  await sweepTempLeftovers(uploadsDir);
-  const store = new RunStore(dataDir);
-  await store.init();
+  const swept = await sweepTempLeftovers(uploadsDir);
+  if (swept > 0) options.logger.warn({ removed: swept }, "removed what uploads cut short by a crash left behind");
+  const store = new RunStore(dataDir, { keepRuns: options.keepRuns });
+  // A crash leaves its runs' process trees running; nothing else will ever stop them.
+  for (const runId of await store.init()) {
+    const killed = await killLeftoversOfRun(runId);
+    options.logger.warn({ runId, killedProcesses: killed }, "run was interrupted by a server crash");
+  }
 
   const lock = new OperationLock();
   const catalog = new TaskCatalog(tasksDir);
@@ -63,6 +75,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     taskTimeoutMs: options.taskTimeoutMs,
     killGraceMs: options.killGraceMs,
     drainMs: options.drainMs ?? 1000,
+    logger: options.logger,
+    logParams: options.logParams ?? false,
   });
   const app = createApp({
     token: options.token,
@@ -73,6 +87,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     uploads: new AssetUploads({ uploadsDir, maxBytes: options.maxUploadBytes, maxEntries: options.maxUploadEntries, lock }),
     follow: { keepaliveMs: options.keepaliveMs },
     contractYaml: await readFile(join(packageRoot, "openapi.yaml"), "utf8"),
+    logger: options.logger,
   });
 
   const server = await new Promise<Server>((resolveListening, reject) => {

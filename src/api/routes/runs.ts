@@ -7,12 +7,14 @@ import { BusyError, type TaskRunner } from "../../runner/task-runner.js";
 import { problemResponse } from "../problem.js";
 import { createRouter } from "../router.js";
 import {
+  EXAMPLES,
   RunIdParam,
   RunSchema,
   StartRunBodySchema,
   TaskNameParam,
   problemResponses,
 } from "../schemas.js";
+import { runLogText } from "../log-text.js";
 import { type FollowOptions, runEventsResponse } from "../sse.js";
 
 /** Longest JSON body the run route reads: 64 parameters of 4 KiB fit with room to spare. */
@@ -53,14 +55,22 @@ const startRun = createRoute({
   security: [{ bearerAuth: [] }],
   request: {
     params: z.object({ task: TaskNameParam }),
-    body: { required: false, content: { "application/json": { schema: StartRunBodySchema } } },
+    body: {
+      required: false,
+      content: { "application/json": { schema: StartRunBodySchema, example: { params: ["v1.2.3"] } } },
+    },
   },
   responses: {
     200: { description: "The run's events, live", content: sseContent },
     202: {
       description: "The run started",
       headers: z.object({ Location: z.string().openapi({ example: "/v1/runs/20261203T160755123Z-a1b2c3" }) }),
-      content: { "application/json": { schema: z.object({ run: RunSchema }).openapi("StartedRun") } },
+      content: {
+        "application/json": {
+          schema: z.object({ run: RunSchema }).openapi("StartedRun"),
+          example: { run: { ...EXAMPLES.run, status: "running", exitCode: null, finishedAt: null, durationMs: null } },
+        },
+      },
     },
     ...problemResponses(400, 401, 404, 413, 415, 429),
   },
@@ -76,8 +86,90 @@ const getRun = createRoute({
   security: [{ bearerAuth: [] }],
   request: { params: z.object({ id: RunIdParam }) },
   responses: {
-    200: { description: "The run", content: { "application/json": { schema: RunSchema } } },
+    200: { description: "The run", content: { "application/json": { schema: RunSchema, example: EXAMPLES.run } } },
     ...problemResponses(400, 401, 404),
+  },
+});
+
+const listRuns = createRoute({
+  method: "get",
+  path: "/v1/runs",
+  operationId: "listRuns",
+  tags: ["runs"],
+  summary: "List runs",
+  description: "Runs newest first, optionally of one task; finished runs stay until the retention limit removes them.",
+  security: [{ bearerAuth: [] }],
+  request: {
+    query: z.object({
+      task: TaskNameParam.optional().openapi({ param: { name: "task", in: "query" }, example: "deploy" }),
+      limit: z.coerce
+        .number()
+        .int()
+        .min(1)
+        .max(1000)
+        .default(20)
+        .openapi({ param: { name: "limit", in: "query" }, example: 20 }),
+    }),
+  },
+  responses: {
+    200: {
+      description: "The runs, newest first",
+      content: {
+        "application/json": {
+          schema: z.object({ runs: z.array(RunSchema) }).openapi("RunList"),
+          example: { runs: [EXAMPLES.run] },
+        },
+      },
+    },
+    ...problemResponses(400, 401),
+  },
+});
+
+const runLog = createRoute({
+  method: "get",
+  path: "/v1/runs/{id}/log",
+  operationId: "getRunLog",
+  tags: ["runs"],
+  summary: "Read a run's output as text",
+  description:
+    "The task's stdout and stderr as plain text, in the order they were recorded. With `follow=true` the answer streams until the run ends.",
+  security: [{ bearerAuth: [] }],
+  request: {
+    params: z.object({ id: RunIdParam }),
+    query: z.object({
+      follow: z
+        .enum(["true", "false"])
+        .default("false")
+        .openapi({ param: { name: "follow", in: "query" }, example: "true" }),
+    }),
+  },
+  responses: {
+    200: {
+      description: "The output",
+      content: { "text/plain": { schema: z.string().openapi({ example: "step 1 of 3\nstep 2 of 3\n" }) } },
+    },
+    ...problemResponses(400, 401, 404),
+  },
+});
+
+const cancelRun = createRoute({
+  method: "post",
+  path: "/v1/runs/{id}/cancel",
+  operationId: "cancelRun",
+  tags: ["runs"],
+  summary: "Cancel a running run",
+  description: [
+    "Sends SIGTERM to the run's whole process group, then SIGKILL after the server's grace period.",
+    "The answer comes at once; the run's `exit` event and final status (`cancelled`) follow when it has ended.",
+  ].join(" "),
+  security: [{ bearerAuth: [] }],
+  request: { params: z.object({ id: RunIdParam }) },
+  responses: {
+    202: {
+      description: "Cancelling; the run as it is now",
+      content: { "application/json": { schema: RunSchema, example: { ...EXAMPLES.run, status: "running", exitCode: null, finishedAt: null, durationMs: null } } },
+    },
+    ...problemResponses(400, 401, 404, 409),
   },
 });
 
@@ -110,6 +202,8 @@ const runEvents = createRoute({
 /**
  * A body the route reads must say it is JSON: without this a missing Content-Type would make
  * the validator skip the body, and a form or text body would start a run with no parameters.
+ * It runs before anything reads the body, so the server can still skip the unread body and
+ * keep the connection.
  */
 const requireJsonWhenBodySent: MiddlewareHandler = async (c, next) => {
   const hasBody = c.req.header("transfer-encoding") !== undefined || Number(c.req.header("content-length") ?? 0) > 0;
@@ -120,10 +214,22 @@ const requireJsonWhenBodySent: MiddlewareHandler = async (c, next) => {
   await next();
 };
 
-const limitRunBody = bodyLimit({
-  maxSize: MAX_RUN_BODY_BYTES,
-  onError: () => problemResponse("payload-too-large", `the body may have at most ${MAX_RUN_BODY_BYTES} bytes`),
-});
+const tooLarge = (headers?: Record<string, string>) =>
+  problemResponse("payload-too-large", `the body may have at most ${MAX_RUN_BODY_BYTES} bytes`, { headers });
+
+/**
+ * A declared length over the limit is refused before the body is touched. Once Hono's
+ * bodyLimit has opened the body as a web stream, @hono/node-server can no longer skip the
+ * rest of it: it drops the socket half a second after an answer that promised keep-alive,
+ * and the client's next request on it fails.
+ */
+const refuseDeclaredOversize: MiddlewareHandler = async (c, next) => {
+  if (Number(c.req.header("content-length") ?? 0) > MAX_RUN_BODY_BYTES) return tooLarge();
+  await next();
+};
+
+/** A chunked body over the limit has been read in part: the connection ends with the answer. */
+const limitStreamedBody = bodyLimit({ maxSize: MAX_RUN_BODY_BYTES, onError: () => tooLarge({ Connection: "close" }) });
 
 export interface RunRoutesDeps {
   catalog: TaskCatalog;
@@ -135,7 +241,7 @@ export interface RunRoutesDeps {
 /** Starting runs and reading them back. */
 export function runRoutes({ catalog, runner, store, follow }: RunRoutesDeps) {
   const router = createRouter();
-  router.use("/v1/tasks/:task/runs", limitRunBody, requireJsonWhenBodySent);
+  router.use("/v1/tasks/:task/runs", requireJsonWhenBodySent, refuseDeclaredOversize, limitStreamedBody);
 
   router.openapi(startRun, async (c) => {
     const { task: name } = c.req.valid("param");
@@ -149,10 +255,33 @@ export function runRoutes({ catalog, runner, store, follow }: RunRoutesDeps) {
       if (!(error instanceof BusyError)) throw error;
       return problemResponse("busy", error.message, { headers: { "Retry-After": BUSY_RETRY_AFTER_SECONDS } });
     }
+    c.set("runId", started.record.id);
     if (c.req.header("accept")?.includes("text/event-stream")) {
       return runEventsResponse(started.log, 0, follow) as never;
     }
     return c.json({ run: started.record }, 202, { Location: `/v1/runs/${started.record.id}` });
+  });
+
+  router.openapi(listRuns, async (c) => {
+    const { task, limit } = c.req.valid("query");
+    return c.json({ runs: await store.list({ task, limit }) }, 200);
+  });
+
+  router.openapi(runLog, async (c) => {
+    const { id } = c.req.valid("param");
+    const log = await store.log(id);
+    if (!log) return problemResponse("not-found", "no such run") as never;
+    const body = runLogText(log, { follow: c.req.valid("query").follow === "true" });
+    const headers = { "Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-cache, no-transform", "X-Accel-Buffering": "no" };
+    return new Response(body, { status: 200, headers }) as never;
+  });
+
+  router.openapi(cancelRun, async (c) => {
+    const { id } = c.req.valid("param");
+    if (runner.stop(id, "cancelled")) return c.json((await store.get(id))!, 202);
+    const run = await store.get(id);
+    if (!run) return problemResponse("not-found", "no such run") as never;
+    return problemResponse("conflict", `the run has already ended (${run.status})`) as never;
   });
 
   router.openapi(getRun, async (c) => {

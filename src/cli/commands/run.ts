@@ -1,5 +1,6 @@
 import { Command, Option } from "clipanion";
-import { apiFailure, createApiClient } from "../api-client.js";
+import { type ApiClient, apiFailure, createApiClient } from "../api-client.js";
+import { InterruptHandler } from "../interrupt-handler.js";
 import { exitCodeOf, followRun } from "../run-follower.js";
 import { ServerCommand } from "../server-command.js";
 
@@ -17,10 +18,15 @@ export class RunCommand extends ServerCommand {
       with the task's exit code (128 + N when signal N ended it).
 
       Options go before SERVER_URL: everything after TASK is a parameter of the task, even
-      words that start with a dash. The token comes from \`--token\`, else \`SDCI_TOKEN\`.
+      words that start with a dash. The token comes from \`--token\`, else \`SDCI_TOKEN\`, else
+      the OS keychain (see \`store-token\`).
 
       If the connection drops, the CLI reconnects and resumes the output where it stopped, for up
       to a minute; the run itself goes on on the server whatever happens to the connection.
+
+      Ctrl-C once cancels the run on the server (SIGTERM to its process group, SIGKILL after the
+      server's grace) and keeps showing its output until it has ended; Ctrl-C again stops
+      waiting at once (exit 130) while the cancellation goes on on the server.
     `,
     examples: [
       ["Deploy version v1.2.3", "$0 run http://127.0.0.1:8842 deploy v1.2.3"],
@@ -33,7 +39,21 @@ export class RunCommand extends ServerCommand {
   params = Option.Proxy({ name: "PARAMS" });
 
   protected async run(): Promise<number> {
-    const client = createApiClient(this.serverUrl, this.resolveToken());
+    const client = createApiClient(this.serverUrl, await this.resolveToken());
+    const interrupts = new InterruptHandler(this.context.stderr, (id) =>
+      client.POST("/v1/runs/{id}/cancel", { params: { path: { id } } }).then(
+        () => {},
+        () => {},
+      ),
+    );
+    try {
+      return await this.#startAndFollow(client, interrupts);
+    } finally {
+      interrupts.dispose();
+    }
+  }
+
+  async #startAndFollow(client: ApiClient, interrupts: InterruptHandler): Promise<number> {
     const { data, error, response } = await client.POST("/v1/tasks/{task}/runs", {
       params: { path: { task: this.task } },
       body: { params: this.params },
@@ -48,6 +68,7 @@ export class RunCommand extends ServerCommand {
       stdout: this.context.stdout,
       stderr: this.context.stderr,
       reconnectWindowMs: RECONNECT_WINDOW_MS,
+      onRunId: (id) => interrupts.runStarted(id),
     });
     const code = exitCodeOf(exit);
     if (exit.status !== "succeeded") {

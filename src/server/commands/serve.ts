@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import { Command, Option } from "clipanion";
 import * as t from "typanion";
 import { DEFAULT_MAX_UPLOAD_BYTES, DEFAULT_MAX_UPLOAD_ENTRIES } from "../../assets/asset-uploads.js";
+import { LOG_LEVELS, createLogger } from "../../logger.js";
 import { parseByteSize } from "../byte-size.js";
 import { StartupError, startServer } from "../server.js";
 
@@ -59,9 +60,21 @@ export class ServeCommand extends Command {
     description: "Most files and folders one folder upload may hold",
     validator: t.cascade(t.isNumber(), [t.isInteger(), t.isAtLeast(1)]),
   });
+  keepRuns = Option.String("--keep-runs", "500", {
+    description: "Finished runs whose record and output stay on disk, newest first (0: all)",
+    validator: t.cascade(t.isNumber(), [t.isInteger(), t.isAtLeast(0)]),
+  });
   keepalive = Option.String("--keepalive", "15", {
     description: "Seconds of silence before an SSE keepalive comment",
     validator: t.cascade(t.isNumber(), [t.isInInclusiveRange(0.01, 3600)]),
+  });
+
+  logLevel = Option.String("--log-level", process.env.SDCI_LOG_LEVEL ?? "info", {
+    description: `Least severe log records written: ${LOG_LEVELS.join(", ")} (env SDCI_LOG_LEVEL)`,
+    validator: t.isEnum(LOG_LEVELS),
+  });
+  logParams = Option.Boolean("--log-params", false, {
+    description: "Also log each run's parameters (off: they may carry what a log should not)",
   });
 
   async execute(): Promise<number> {
@@ -88,6 +101,7 @@ export class ServeCommand extends Command {
       this.context.stderr.write(`sdci-server: --max-upload-size: '${this.maxUploadSize}' is not a size such as 2G, 500M or 1048576\n`);
       return 1;
     }
+    const logger = createLogger(this.logLevel);
     let server;
     try {
       server = await startServer({
@@ -102,21 +116,28 @@ export class ServeCommand extends Command {
         keepaliveMs: this.keepalive * 1000,
         maxUploadBytes,
         maxUploadEntries: this.maxUploadEntries,
+        keepRuns: this.keepRuns,
+        logger,
+        logParams: this.logParams,
       });
     } catch (error) {
       this.context.stderr.write(`sdci-server: ${startupMessage(error)}\n`);
       return 1;
     }
-    this.context.stdout.write(`sdci-server: listening on ${server.url}\n`);
+    // Where the server listens is said even at --log-level warn: it is what a person or a
+    // supervisor waits for (only "silent" silences it).
+    const announce = this.logLevel === "silent" ? logger : logger.child({}, { level: "info" });
+    announce.info({ url: server.url }, `listening on ${server.url}`);
     await new Promise<void>((resolveStop) => {
       const stop = (signal: NodeJS.Signals) => {
-        this.context.stdout.write(`sdci-server: ${signal}: stopping\n`);
+        logger.info({ signal }, "stopping");
         server.close().then(resolveStop);
       };
       process.once("SIGTERM", stop);
       process.once("SIGINT", stop);
     });
-    this.context.stdout.write("sdci-server: stopped\n");
+    logger.info("stopped");
+    logger.flush();
     return 0;
   }
 

@@ -1,0 +1,305 @@
+// Issue 3: cancel, timeouts, crashes and shutdown stop whole process trees and tell readers.
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { mkdtempSync, readFileSync, readdirSync, rmSync, existsSync } from "node:fs";
+import { createConnection, createServer, type Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
+import { outputOf, readSse } from "./helpers/sse.js";
+import { type TestServer, cliBin, runCli, startTestServer } from "./helpers/server.js";
+import { alive, waitFor } from "./helpers/wait.js";
+
+/** Writes its own pid and its two children's to $1, then waits on them. */
+const TWO_SLEEPERS = 'sleep 300 & echo $! >> "$1"; sleep 300 & echo $! >> "$1"; echo $$ >> "$1"; echo ready; wait';
+/** Ignores SIGTERM (and so do the children, which inherit the ignored signal). */
+const DEAF_TO_TERM = `trap '' TERM; sleep 300 & echo $! >> "$1"; echo $$ >> "$1"; echo ready; while true; do sleep 0.2; done`;
+
+function pidsIn(file: string): number[] {
+  return existsSync(file) ? readFileSync(file, "utf8").split("\n").filter(Boolean).map(Number) : [];
+}
+
+async function startStreaming(server: TestServer, task: string, params: string[]) {
+  const response = await fetch(`${server.url}/v1/tasks/${task}/runs`, {
+    method: "POST",
+    headers: { ...server.auth, "Content-Type": "application/json", Accept: "text/event-stream" },
+    body: JSON.stringify({ params }),
+  });
+  assert.equal(response.status, 200);
+  return response;
+}
+
+async function nextRunAccepted(server: TestServer) {
+  const response = await fetch(`${server.url}/v1/tasks/quick/runs`, { method: "POST", headers: server.auth });
+  assert.equal(response.status, 202);
+  const { run } = (await response.json()) as { run: { id: string } };
+  return run.id;
+}
+
+for (const [name, script] of [
+  ["children that obey SIGTERM", TWO_SLEEPERS],
+  ["a script and a child that ignore SIGTERM", DEAF_TO_TERM],
+] as const) {
+  test(`cancel stops ${name}: group gone within grace + 1 s, status cancelled, next run accepted (AC5)`, async () => {
+    const server = await startTestServer({ tasks: { target: script, quick: "echo ok" } });
+    const pidFile = join(server.root, "pids");
+    try {
+      const stream = await startStreaming(server, "target", [pidFile]);
+      const seen = readSse(stream);
+      const runId = await waitFor(async () => {
+        const list = (await (await fetch(`${server.url}/v1/runs`, { headers: server.auth })).json()) as { runs: { id: string }[] };
+        return pidsIn(pidFile).length >= 2 ? list.runs[0]?.id : undefined;
+      });
+      assert.ok(runId);
+      const pids = pidsIn(pidFile);
+      const cancelled = performance.now();
+      const answer = await fetch(`${server.url}/v1/runs/${runId}/cancel`, { method: "POST", headers: server.auth });
+      assert.equal(answer.status, 202);
+      const gone = await waitFor(() => pids.every((pid) => !alive(pid)), 3000 + 1000);
+      assert.ok(gone, `still alive after grace + 1 s: ${pids.filter(alive)}`);
+      assert.ok(performance.now() - cancelled < 3000 + 1000);
+      const events = await seen;
+      assert.deepEqual(
+        { event: events.at(-1)!.event, status: events.at(-1)!.data.status },
+        { event: "exit", status: "cancelled" },
+      );
+      const again = await fetch(`${server.url}/v1/runs/${runId}/cancel`, { method: "POST", headers: server.auth });
+      assert.equal(again.status, 409);
+      await nextRunAccepted(server);
+    } finally {
+      await server.stop();
+    }
+  });
+}
+
+test("a timeout stops the whole group with status timed_out, and the lock is free again (AC6)", async () => {
+  const server = await startTestServer({
+    tasks: { target: DEAF_TO_TERM, quick: "echo ok" },
+    args: ["--task-timeout", "1", "--kill-grace", "1"],
+  });
+  const pidFile = join(server.root, "pids");
+  try {
+    const events = await readSse(await startStreaming(server, "target", [pidFile]));
+    assert.equal(events.at(-1)!.event, "exit");
+    assert.equal(events.at(-1)!.data.status, "timed_out");
+    assert.ok(events.at(-1)!.data.durationMs < 1000 + 1000 + 1000);
+    const pids = pidsIn(pidFile);
+    assert.equal(pids.length, 2);
+    assert.ok(await waitFor(() => pids.every((pid) => !alive(pid)), 1000), "a process of the group outlived the timeout");
+    await nextRunAccepted(server);
+  } finally {
+    await server.stop();
+  }
+});
+
+test("a task that exits while a background child holds its output is reported succeeded within about a second (AC6)", async () => {
+  const server = await startTestServer({ tasks: { target: '(sleep 30; echo late) & echo $! > "$1"; echo started; exit 0' } });
+  const pidFile = join(server.root, "pids");
+  try {
+    const started = performance.now();
+    const events = await readSse(await startStreaming(server, "target", [pidFile]));
+    const elapsed = performance.now() - started;
+    assert.equal(events.at(-1)!.data.status, "succeeded");
+    assert.equal(outputOf(events, "stdout"), "started\n");
+    assert.ok(elapsed < 2500, `took ${elapsed} ms`);
+  } finally {
+    for (const pid of pidsIn(pidFile)) if (alive(pid)) process.kill(pid, "SIGKILL");
+    await server.stop();
+  }
+});
+
+test("kill -9 of the server mid-run: after a restart the run is interrupted with its output, its processes are gone, and a new run is accepted (AC7)", async () => {
+  // Ignores SIGPIPE: its output pipe breaks with the server, and it must outlive the server.
+  const tasks = {
+    target: `trap '' PIPE; echo $$ > "$1"; for i in $(seq 1 1000); do echo "line $i"; sleep 0.05; done`,
+    quick: "echo ok",
+  };
+  const first = await startTestServer({ tasks, keep: true });
+  const pidFile = join(first.root, "pids");
+  const stream = await startStreaming(first, "target", [pidFile]);
+  const seen = await readSse(stream, (_e, all) => outputOf(all, "stdout").includes("line 5\n"));
+  const runId = seen[0]!.data.id as string;
+  first.process.kill("SIGKILL");
+  await once(first.process, "exit");
+  const [taskPid] = pidsIn(pidFile);
+  assert.ok(taskPid && alive(taskPid), "the task should still run after the server died");
+  const second = await startTestServer({ root: first.root });
+  try {
+    const run = (await (await fetch(`${second.url}/v1/runs/${runId}`, { headers: second.auth })).json()) as {
+      status: string;
+      finishedAt: string | null;
+    };
+    assert.equal(run.status, "interrupted");
+    assert.ok(run.finishedAt);
+    const replay = await readSse(
+      await fetch(`${second.url}/v1/runs/${runId}/events`, { headers: { ...second.auth, Accept: "text/event-stream" } }),
+    );
+    assert.match(outputOf(replay, "stdout"), /^line 1\nline 2\nline 3\nline 4\nline 5\n/);
+    assert.equal(replay.at(-1)!.event, "exit");
+    assert.equal(replay.at(-1)!.data.status, "interrupted");
+    assert.ok(await waitFor(() => !alive(taskPid), 2000), "the orphaned task survived the restart");
+    await nextRunAccepted(second);
+  } finally {
+    await second.stop();
+  }
+});
+
+test("SIGTERM to the server: the task's group gets SIGTERM, both readers get the exit event, the server exits 0 within grace + 2 s (AC8)", async () => {
+  const server = await startTestServer({
+    tasks: { target: `trap 'echo term > "$1"; exit 0' TERM; echo ready; while true; do sleep 0.1; done` },
+  });
+  const marker = join(server.root, "marker");
+  try {
+    const first = await startStreaming(server, "target", [marker]);
+    const firstEvents = readSse(first);
+    const runs = (await (await fetch(`${server.url}/v1/runs`, { headers: server.auth })).json()) as { runs: { id: string }[] };
+    const second = await fetch(`${server.url}/v1/runs/${runs.runs[0]!.id}/events`, {
+      headers: { ...server.auth, Accept: "text/event-stream" },
+    });
+    const secondEvents = readSse(second);
+    await sleep(300);
+    const signalled = performance.now();
+    server.process.kill("SIGTERM");
+    const [code] = (await once(server.process, "exit")) as [number];
+    assert.equal(code, 0);
+    assert.ok(performance.now() - signalled < 2000 + 2000);
+    for (const events of [await firstEvents, await secondEvents]) {
+      assert.equal(events.at(-1)!.event, "exit");
+      assert.equal(events.at(-1)!.data.status, "interrupted");
+    }
+    assert.equal(readFileSync(marker, "utf8"), "term\n");
+  } finally {
+    await server.stop();
+  }
+});
+
+/** A TCP proxy that cuts its first connection after `cutAfter` bytes from the server. */
+async function cuttingProxy(target: string, cutAfter: number) {
+  const { port, hostname } = new URL(target);
+  let connections = 0;
+  const sockets = new Set<Socket>();
+  const proxy = createServer((client) => {
+    const index = connections++;
+    const upstream = createConnection({ port: Number(port), host: hostname });
+    sockets.add(client).add(upstream);
+    let forwarded = 0;
+    client.pipe(upstream);
+    upstream.on("data", (chunk: Buffer) => {
+      if (index === 0 && forwarded + chunk.length >= cutAfter) {
+        client.write(chunk.subarray(0, cutAfter - forwarded));
+        client.destroy();
+        upstream.destroy();
+        return;
+      }
+      forwarded += chunk.length;
+      client.write(chunk);
+    });
+    const end = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on("error", end).on("close", end);
+    upstream.on("error", end).on("close", end);
+  });
+  proxy.listen(0, "127.0.0.1");
+  await once(proxy, "listening");
+  const address = proxy.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    connections: () => connections,
+    close: () => {
+      for (const socket of sockets) socket.destroy();
+      proxy.close();
+    },
+  };
+}
+
+test("a connection cut mid-stream: sdci-cli run prints every line exactly once and exits with the task's code (AC9)", async () => {
+  const server = await startTestServer({ tasks: { target: 'for i in $(seq 1 60); do echo "line $i"; sleep 0.02; done; exit 5' } });
+  const proxy = await cuttingProxy(server.url, 1500);
+  try {
+    const result = await runCli(["run", proxy.url, "target"], { SDCI_TOKEN: server.token });
+    assert.equal(result.stdout, Array.from({ length: 60 }, (_, i) => `line ${i + 1}\n`).join(""));
+    assert.equal(result.code, 5);
+    assert.ok(proxy.connections() >= 2, "the stream was never cut");
+  } finally {
+    proxy.close();
+    await server.stop();
+  }
+});
+
+test("Ctrl-C once cancels the run and waits for its end; twice stops waiting at once", async () => {
+  const server = await startTestServer({ tasks: { slow: 'echo ready; sleep 300', deaf: DEAF_TO_TERM } });
+  const pidFile = join(server.root, "pids");
+  try {
+    const once1 = spawn(process.execPath, [cliBin, "run", server.url, "slow"], { env: { ...process.env, SDCI_TOKEN: server.token } });
+    let out = "";
+    let err = "";
+    once1.stdout.on("data", (c) => (out += c));
+    once1.stderr.on("data", (c) => (err += c));
+    await waitFor(() => out.includes("ready"));
+    once1.kill("SIGINT");
+    const [code] = (await once(once1, "exit")) as [number];
+    assert.match(err, /cancelling the run/);
+    assert.equal(code, 128 + 15);
+    const runs = (await (await fetch(`${server.url}/v1/runs`, { headers: server.auth })).json()) as { runs: { status: string }[] };
+    assert.equal(runs.runs[0]!.status, "cancelled");
+
+    const twice = spawn(process.execPath, [cliBin, "run", server.url, "deaf", pidFile], { env: { ...process.env, SDCI_TOKEN: server.token } });
+    let out2 = "";
+    twice.stdout.on("data", (c) => (out2 += c));
+    await waitFor(() => out2.includes("ready"));
+    twice.kill("SIGINT");
+    await sleep(200);
+    const pressed = performance.now();
+    twice.kill("SIGINT");
+    const [code2] = (await once(twice, "exit")) as [number];
+    assert.equal(code2, 130);
+    // The run ignores SIGTERM, so waiting for it would take the whole grace: detaching must not.
+    assert.ok(performance.now() - pressed < 1800);
+    const status = await waitFor(async () => {
+      const list = (await (await fetch(`${server.url}/v1/runs`, { headers: server.auth })).json()) as { runs: { status: string }[] };
+      return list.runs[0]!.status === "cancelled";
+    }, 5000);
+    assert.ok(status, "the run was not cancelled after the CLI detached");
+  } finally {
+    await server.stop();
+  }
+});
+
+test("one reader that stops reading while the task prints 200 MB: server memory grows < 100 MB and another reader finishes (AC3)", async () => {
+  const server = await startTestServer({
+    tasks: { flood: `yes "$(printf '%099d' 7)" | head -c 200000000` },
+  });
+  const status = () => readFileSync(`/proc/${server.process.pid}/status`, "utf8");
+  const kib = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status())![1]);
+  try {
+    const before = kib("VmRSS");
+    const stalled = await startStreaming(server, "flood", []);
+    const stalledReader = stalled.body!.getReader();
+    await stalledReader.read();
+    const runs = (await (await fetch(`${server.url}/v1/runs`, { headers: server.auth })).json()) as { runs: { id: string }[] };
+    const fast = await fetch(`${server.url}/v1/runs/${runs.runs[0]!.id}/events`, {
+      headers: { ...server.auth, Accept: "text/event-stream" },
+    });
+    let bytes = 0;
+    let sawExit = false;
+    const decoder = new TextDecoder();
+    let tail = "";
+    for await (const chunk of fast.body as unknown as AsyncIterable<Uint8Array>) {
+      bytes += chunk.length;
+      tail = (tail + decoder.decode(chunk, { stream: true })).slice(-300);
+      if (tail.includes("event: exit")) sawExit = true;
+    }
+    assert.ok(sawExit, "the fast reader did not get the exit event");
+    assert.ok(bytes > 200_000_000);
+    const grownMb = (kib("VmHWM") - before) / 1024;
+    assert.ok(grownMb < 100, `server peak memory grew by ${grownMb.toFixed(1)} MB`);
+    console.log(`# 200 MB flood: server peak memory grew by ${grownMb.toFixed(1)} MB`);
+    await stalledReader.cancel();
+  } finally {
+    await server.stop();
+  }
+});
