@@ -1277,6 +1277,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "path": "releases/v1.2.3/app.tar.gz",
+                     *       "size": 48213,
+                     *       "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Asset"];
                 };
             };
@@ -1286,6 +1293,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sdci:problem:invalid-request",
+                     *       "title": "The request is not valid",
+                     *       "status": 400,
+                     *       "detail": "bad destination path: empty part (a leading, trailing or doubled '/')"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1295,6 +1310,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sdci:problem:unauthorized",
+                     *       "title": "A valid bearer token is required",
+                     *       "status": 401,
+                     *       "detail": "the token was not accepted"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1304,6 +1327,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sdci:problem:asset-exists",
+                     *       "title": "The destination already exists",
+                     *       "status": 409,
+                     *       "detail": "'releases/v1.2.3/app.tar.gz' already exists on the server; uploads never replace anything"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1313,6 +1344,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sdci:problem:length-required",
+                     *       "title": "The body's length must be declared",
+                     *       "status": 411,
+                     *       "detail": "send Content-Length, or the body with chunked Transfer-Encoding"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1322,6 +1361,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sdci:problem:payload-too-large",
+                     *       "title": "The request body is too large",
+                     *       "status": 413,
+                     *       "detail": "an upload may have at most 2147483648 bytes (the server's --max-upload-size)"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1331,6 +1378,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sdci:problem:unsupported-media-type",
+                     *       "title": "Unsupported Content-Type",
+                     *       "status": 415,
+                     *       "detail": "send a file as application/octet-stream or a folder as application/x-tar"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1340,6 +1395,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sdci:problem:digest-mismatch",
+                     *       "title": "The body does not match its Content-Digest",
+                     *       "status": 422,
+                     *       "detail": "the body's sha-256 is qBuxMf7PPXWDAxGEUCO9I+JrewvBKn901B/oP9+TgWM=, not LXEWQrcmsEQBYnyp+6wy9chTD7GQPMTbAiWHF5IaSIE= as Content-Digest said"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1349,15 +1412,31 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sdci:problem:busy",
+                     *       "title": "The server is busy with another run or upload",
+                     *       "status": 429,
+                     *       "detail": "the server is busy with another run or upload"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The server's disk is full */
+            /** @description The server has no room for the upload */
             507: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sdci:problem:insufficient-storage",
+                     *       "title": "The server has no room for the upload",
+                     *       "status": 507,
+                     *       "detail": "the server has no room for this upload (its disk is full); nothing was kept"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };

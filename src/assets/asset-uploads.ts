@@ -38,8 +38,8 @@ export interface AssetUploadsOptions extends UploadLimits {
 
 /**
  * Receives uploads into the uploads folder under the global lock. Everything that can be
- * refused without the body (type, path, length, digest syntax, the lock, an existing
- * destination) is refused before a byte of it is read.
+ * refused without the body (type, path, length, digest syntax, an existing destination, the
+ * lock) is refused before a byte of it is read.
  */
 export class AssetUploads {
   constructor(readonly options: AssetUploadsOptions) {}

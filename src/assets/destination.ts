@@ -86,6 +86,11 @@ async function refuseExisting(path: string, segments: string[]): Promise<void> {
   }
 }
 
+/** The 409 for a destination that someone else created while the body was arriving. */
+export function takenMeanwhile(destination: Destination): UploadError {
+  return new UploadError("asset-exists", `'${destination.relative}' was created by someone else during the upload and was left as it is`);
+}
+
 /** The real folder a symlinked parent leads to, if it is a folder inside `root`. */
 async function followInside(root: string, link: string, shown: string): Promise<string> {
   const target = await realpath(link).catch(() => undefined);

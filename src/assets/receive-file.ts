@@ -2,10 +2,9 @@ import { createWriteStream } from "node:fs";
 import { link, unlink } from "node:fs/promises";
 import type { IncomingMessage } from "node:http";
 import { pipeline } from "node:stream/promises";
-import type { Destination } from "./destination.js";
+import { type Destination, takenMeanwhile } from "./destination.js";
 import { type DeclaredBody, meterBody, verifyBody } from "./request-body.js";
 import { storageError, syncFolder, tempPathIn } from "./staging.js";
-import { UploadError } from "./upload-error.js";
 
 export interface UploadLimits {
   /** Largest body, in bytes. */
@@ -38,7 +37,7 @@ export async function receiveFile(
     const sha256 = verifyBody(body, meter, declared);
     await link(temp, destination.path).catch((error: NodeJS.ErrnoException) => {
       if (error.code !== "EEXIST") throw error;
-      throw new UploadError("asset-exists", `'${destination.relative}' was created by someone else during the upload and was left as it is`);
+      throw takenMeanwhile(destination);
     });
     await unlink(temp);
     await syncFolder(destination.folder);

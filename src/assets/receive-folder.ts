@@ -5,7 +5,7 @@ import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { type Header, extract as createExtract } from "tar-stream";
 import { parseEntryName } from "./asset-path.js";
-import type { Destination } from "./destination.js";
+import { type Destination, takenMeanwhile } from "./destination.js";
 import type { ReceivedAsset, UploadLimits } from "./receive-file.js";
 import { type DeclaredBody, meterBody, verifyBody } from "./request-body.js";
 import { storageError, syncFolder, tempPathIn } from "./staging.js";
@@ -34,12 +34,10 @@ export async function receiveFolder(
     const sha256 = verifyBody(body, meter, declared);
     for (const folder of folders) await syncFolder(folder);
     // rename() would silently replace an empty folder, so look once more right before it.
-    if (await lstat(destination.path).catch(() => undefined)) {
-      throw new UploadError("asset-exists", `'${destination.relative}' was created by someone else during the upload and was left as it is`);
-    }
+    if (await lstat(destination.path).catch(() => undefined)) throw takenMeanwhile(destination);
     await rename(temp, destination.path).catch((error: NodeJS.ErrnoException) => {
       if (!["EEXIST", "ENOTEMPTY", "ENOTDIR", "EISDIR"].includes(error.code ?? "")) throw error;
-      throw new UploadError("asset-exists", `'${destination.relative}' was created by someone else during the upload and was left as it is`);
+      throw takenMeanwhile(destination);
     });
     await syncFolder(destination.folder);
     return { size: meter.bytes, sha256 };

@@ -3,28 +3,34 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { AssetUploads } from "../../assets/asset-uploads.js";
 import { ASSETS_PREFIX } from "../../assets/expect-continue.js";
 import { UploadError } from "../../assets/upload-error.js";
-import { problemResponse } from "../problem.js";
+import { type ProblemKind, problemBody, problemResponse } from "../problem.js";
 import { createRouter } from "../router.js";
 import { ProblemSchema } from "../schemas.js";
 
 /** An upload holds the lock for as long as its body takes: only a hint for when to ask again. */
 const BUSY_RETRY_AFTER_SECONDS = "5";
 
+const ASSET_EXAMPLE = {
+  path: "releases/v1.2.3/app.tar.gz",
+  size: 48213,
+  sha256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+};
+
 const AssetSchema = z
   .object({
-    path: z.string().openapi({ example: "releases/v1.2.3/app.tar.gz" }),
-    size: z.number().int().openapi({ description: "Bytes received (for a folder: of the tar stream)", example: 48213 }),
+    path: z.string().openapi({ example: ASSET_EXAMPLE.path }),
+    size: z.number().int().openapi({ description: "Bytes received (for a folder: of the tar stream)", example: ASSET_EXAMPLE.size }),
     sha256: z.string().openapi({
       description: "Hex SHA-256 of the bytes received (for a folder: of the tar stream)",
-      example: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+      example: ASSET_EXAMPLE.sha256,
     }),
   })
   .openapi("Asset");
 
 const binary = z.string().openapi({ format: "binary" });
-const problem = (description: string) => ({
+const problem = (description: string, kind: ProblemKind, detail: string) => ({
   description,
-  content: { "application/problem+json": { schema: ProblemSchema } },
+  content: { "application/problem+json": { schema: ProblemSchema, example: problemBody(kind, detail) } },
 });
 
 const putAsset = createRoute({
@@ -54,7 +60,7 @@ const putAsset = createRoute({
             "letters, digits and `._+@=,~-`, starting with a letter, digit or `_`, at most 255 characters.",
           ].join(" "),
         },
-        example: "releases/v1.2.3/app.tar.gz",
+        example: ASSET_EXAMPLE.path,
       }),
     }),
     headers: z.object({
@@ -69,16 +75,40 @@ const putAsset = createRoute({
     },
   },
   responses: {
-    201: { description: "The asset is in place", content: { "application/json": { schema: AssetSchema } } },
-    400: problem("Bad destination path, bad archive entry, or a body that ended early"),
-    401: problem("Missing or wrong bearer token"),
-    409: problem("The destination (or a file where a parent folder should be) already exists"),
-    411: problem("Neither Content-Length nor a chunked body"),
-    413: problem("The body is larger than the server's --max-upload-size"),
-    415: problem("Neither application/octet-stream nor application/x-tar"),
-    422: problem("The body does not match its Content-Digest"),
-    429: problem("Busy with another run or upload; see Retry-After"),
-    507: problem("The server's disk is full"),
+    201: { description: "The asset is in place", content: { "application/json": { schema: AssetSchema, example: ASSET_EXAMPLE } } },
+    400: problem(
+      "Bad destination path, bad archive entry, or a body that ended early",
+      "invalid-request",
+      "bad destination path: empty part (a leading, trailing or doubled '/')",
+    ),
+    401: problem("Missing or wrong bearer token", "unauthorized", "the token was not accepted"),
+    409: problem(
+      "The destination (or a file where a parent folder should be) already exists",
+      "asset-exists",
+      "'releases/v1.2.3/app.tar.gz' already exists on the server; uploads never replace anything",
+    ),
+    411: problem("Neither Content-Length nor a chunked body", "length-required", "send Content-Length, or the body with chunked Transfer-Encoding"),
+    413: problem(
+      "The body is larger than the server's --max-upload-size",
+      "payload-too-large",
+      "an upload may have at most 2147483648 bytes (the server's --max-upload-size)",
+    ),
+    415: problem(
+      "Neither application/octet-stream nor application/x-tar",
+      "unsupported-media-type",
+      "send a file as application/octet-stream or a folder as application/x-tar",
+    ),
+    422: problem(
+      "The body does not match its Content-Digest",
+      "digest-mismatch",
+      "the body's sha-256 is qBuxMf7PPXWDAxGEUCO9I+JrewvBKn901B/oP9+TgWM=, not LXEWQrcmsEQBYnyp+6wy9chTD7GQPMTbAiWHF5IaSIE= as Content-Digest said",
+    ),
+    429: problem("Busy with another run or upload; see Retry-After", "busy", "the server is busy with another run or upload"),
+    507: problem(
+      "The server has no room for the upload",
+      "insufficient-storage",
+      "the server has no room for this upload (its disk is full); nothing was kept",
+    ),
   },
 });
 

@@ -48,7 +48,7 @@ export class UploadAssetCommand extends ServerCommand {
 
   protected async run(): Promise<number> {
     const base = normalizeServerUrl(this.serverUrl);
-    const token = this.resolveToken();
+    const token = await this.resolveToken();
     const localPath = resolve(this.local);
     const info = await stat(localPath).catch((error: NodeJS.ErrnoException) => {
       throw new CliError(`cannot read '${this.local}': ${error.code === "ENOENT" ? "no such file or folder" : error.code}`);
