@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { Command, Option } from "clipanion";
 import * as t from "typanion";
-import { StartupError, startServer } from "../server.js";
+import { StartupError } from "../startup-error.js";
 
 const MIN_TOKEN_LENGTH = 16;
 
@@ -80,6 +80,8 @@ export class ServeCommand extends Command {
     }
     let server;
     try {
+      // The HTTP stack loads only here, so `--help` and `--version` start as fast as clipanion does.
+      const { startServer } = await import("../server.js");
       server = await startServer({
         host: this.host,
         port: this.port,
