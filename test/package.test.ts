@@ -92,7 +92,8 @@ function dependencyManifest(name: string): { peerDependencies?: Record<string, s
 /** Every module specifier a built file loads: static and dynamic imports, and resolve() calls. */
 function specifiersIn(source: string): string[] {
   const imports = ts.preProcessFile(source, true, true).importedFiles.map((file) => file.fileName);
-  const resolved = [...source.matchAll(/(?:import\.meta|require)\.resolve\(\s*["']([^"']+)["']/g)].map((m) => m[1]!);
+  // import.meta.resolve("x"), require.resolve("x"), createRequire(url).resolve("x")
+  const resolved = [...source.matchAll(/(?:import\.meta|require|\))\.resolve\(\s*["']([^"']+)["']/g)].map((m) => m[1]!);
   return [...imports, ...resolved];
 }
 
@@ -118,7 +119,7 @@ async function startInstalledServer(command: string, args: string[], cwd: string
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`the installed server did not start:\n${output}`)), 20_000);
     child.stdout.on("data", () => {
-      const match = /listening on (http\S+)/.exec(output);
+      const match = /listening on (http[^\s"]+)/.exec(output);
       if (match?.[1]) {
         clearTimeout(timer);
         resolve(match[1]);

@@ -1,4 +1,5 @@
 import type { ChildProcess } from "node:child_process";
+import type { Logger } from "../logger.js";
 import { OutputDecoder, type OutputDecoderOptions, DEFAULT_DECODER_OPTIONS } from "./output-decoder.js";
 import { childEnvironment } from "./child-environment.js";
 import type { OperationLock } from "./operation-lock.js";
@@ -22,6 +23,9 @@ export interface TaskRunnerOptions {
   drainMs: number;
   decoder?: OutputDecoderOptions;
   env?: NodeJS.ProcessEnv;
+  logger?: Logger;
+  /** Put each run's parameters in the log (they may carry what a log should not). */
+  logParams?: boolean;
 }
 
 /** Thrown when the lock is held: the caller answers 429. */
@@ -100,6 +104,8 @@ export class TaskRunner {
       uploadsDir,
     });
     log.append("run", record);
+    const logger = this.#options.logger?.child({ runId: record.id, task: task.name });
+    logger?.info(this.#options.logParams ? { params: record.params } : {}, "run started");
     const started = performance.now();
     const child = spawnInGroup("bash", [task.path, ...record.params], { cwd: tasksDir, env });
 
@@ -173,6 +179,8 @@ export class TaskRunner {
         durationMs: record.durationMs,
       });
       log.finish();
+      const { status: finalStatus, exitCode, signal: finalSignal, durationMs } = record;
+      logger?.info({ status: finalStatus, exitCode, signal: finalSignal, durationMs }, "run finished");
       return { ...record };
     })();
 

@@ -4,6 +4,7 @@ import type { AddressInfo } from "node:net";
 import { join, resolve } from "node:path";
 import { serve } from "@hono/node-server";
 import { createApp } from "../api/app.js";
+import type { Logger } from "../logger.js";
 import { packageRoot } from "../package-info.js";
 import { OperationLock } from "../runner/operation-lock.js";
 import { killLeftoversOfRun } from "../runner/process-group.js";
@@ -24,6 +25,9 @@ export interface ServerOptions {
   keepaliveMs: number;
   /** Finished runs kept on disk (0: all). */
   keepRuns: number;
+  logger: Logger;
+  /** Log each run's parameters (off by default: they may hold things a log should not). */
+  logParams?: boolean;
   /** Output that still arrives after a task exited is read for this long. */
   drainMs?: number;
 }
@@ -44,7 +48,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   await mkdir(uploadsDir, { recursive: true });
   const store = new RunStore(dataDir, { keepRuns: options.keepRuns });
   // A crash leaves its runs' process trees running; nothing else will ever stop them.
-  for (const runId of await store.init()) await killLeftoversOfRun(runId);
+  for (const runId of await store.init()) {
+    const killed = await killLeftoversOfRun(runId);
+    options.logger.warn({ runId, killedProcesses: killed }, "run was interrupted by a server crash");
+  }
 
   const lock = new OperationLock();
   const catalog = new TaskCatalog(tasksDir);
@@ -57,6 +64,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     taskTimeoutMs: options.taskTimeoutMs,
     killGraceMs: options.killGraceMs,
     drainMs: options.drainMs ?? 1000,
+    logger: options.logger,
+    logParams: options.logParams ?? false,
   });
   const app = createApp({
     token: options.token,
@@ -66,6 +75,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     lock,
     follow: { keepaliveMs: options.keepaliveMs },
     contractYaml: await readFile(join(packageRoot, "openapi.yaml"), "utf8"),
+    logger: options.logger,
   });
 
   const server = await new Promise<Server>((resolveListening, reject) => {

@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { Command, Option } from "clipanion";
 import * as t from "typanion";
+import { LOG_LEVELS } from "../../log-levels.js";
 import { StartupError } from "../startup-error.js";
 
 const MIN_TOKEN_LENGTH = 16;
@@ -59,6 +60,14 @@ export class ServeCommand extends Command {
     validator: t.cascade(t.isNumber(), [t.isInInclusiveRange(0.01, 3600)]),
   });
 
+  logLevel = Option.String("--log-level", process.env.SDCI_LOG_LEVEL ?? "info", {
+    description: `Least severe log records written: ${LOG_LEVELS.join(", ")} (env SDCI_LOG_LEVEL)`,
+    validator: t.isEnum(LOG_LEVELS),
+  });
+  logParams = Option.Boolean("--log-params", false, {
+    description: "Also log each run's parameters (off: they may carry what a log should not)",
+  });
+
   async execute(): Promise<number> {
     let token;
     try {
@@ -78,10 +87,11 @@ export class ServeCommand extends Command {
     if (token.length < MIN_TOKEN_LENGTH) {
       this.context.stderr.write(`sdci-server: warning: the server token is shorter than ${MIN_TOKEN_LENGTH} characters\n`);
     }
+    // The logger and the HTTP stack load only here, so `--help` and `--version` start as fast as clipanion does.
+    const [{ createLogger }, { startServer }] = await Promise.all([import("../../logger.js"), import("../server.js")]);
+    const logger = createLogger(this.logLevel);
     let server;
     try {
-      // The HTTP stack loads only here, so `--help` and `--version` start as fast as clipanion does.
-      const { startServer } = await import("../server.js");
       server = await startServer({
         host: this.host,
         port: this.port,
@@ -93,21 +103,27 @@ export class ServeCommand extends Command {
         killGraceMs: this.killGrace * 1000,
         keepaliveMs: this.keepalive * 1000,
         keepRuns: this.keepRuns,
+        logger,
+        logParams: this.logParams,
       });
     } catch (error) {
       this.context.stderr.write(`sdci-server: ${startupMessage(error)}\n`);
       return 1;
     }
-    this.context.stdout.write(`sdci-server: listening on ${server.url}\n`);
+    // Where the server listens is said even at --log-level warn: it is what a person or a
+    // supervisor waits for (only "silent" silences it).
+    const announce = this.logLevel === "silent" ? logger : logger.child({}, { level: "info" });
+    announce.info({ url: server.url }, `listening on ${server.url}`);
     await new Promise<void>((resolveStop) => {
       const stop = (signal: NodeJS.Signals) => {
-        this.context.stdout.write(`sdci-server: ${signal}: stopping\n`);
+        logger.info({ signal }, "stopping");
         server.close().then(resolveStop);
       };
       process.once("SIGTERM", stop);
       process.once("SIGINT", stop);
     });
-    this.context.stdout.write("sdci-server: stopped\n");
+    logger.info("stopped");
+    logger.flush();
     return 0;
   }
 
