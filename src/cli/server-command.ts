@@ -8,7 +8,7 @@ import { resolveToken } from "./token.js";
  * so `--help` and `--version` load nothing but clipanion (test/startup.test.ts holds them to it).
  */
 export abstract class ServerCommand extends Command {
-  token = Option.String("--token", { description: "The server's token (else SDCI_TOKEN)" });
+  token = Option.String("--token", { description: "The server's token (else SDCI_TOKEN, else the OS keychain)" });
   abstract serverUrl: string;
 
   protected abstract run(): Promise<number>;
@@ -22,7 +22,7 @@ export abstract class ServerCommand extends Command {
     }
   }
 
-  protected resolveToken(): string {
+  protected resolveToken(): Promise<string> {
     return resolveToken(this.token, this.serverUrl);
   }
 }

@@ -77,7 +77,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
       reject(new Error(`server did not start:\n${output}`));
-    }, 10_000);
+    }, 30_000);
     const onData = () => {
       const match = /listening on (http[^\s"]+)/.exec(output);
       if (match?.[1]) {
@@ -132,6 +132,8 @@ export async function runCli(args: string[], env: NodeJS.ProcessEnv = {}, input?
   let stderr = "";
   child.stdout.on("data", (chunk) => (stdout += chunk));
   child.stderr.on("data", (chunk) => (stderr += chunk));
+  // A command that never reads stdin may exit before the input is written: that EPIPE is no failure.
+  child.stdin.on("error", () => {});
   child.stdin.end(input ?? "");
   const [code] = (await once(child, "close")) as [number | null];
   const token = env.SDCI_TOKEN;
