@@ -97,7 +97,9 @@ function specifiersIn(source: string): string[] {
   const imports = ts.preProcessFile(source, true, true).importedFiles.map((file) => file.fileName);
   // import.meta.resolve("x"), require.resolve("x"), createRequire(url).resolve("x")
   const resolved = [...source.matchAll(/(?:import\.meta|require|\))\.resolve\(\s*["']([^"']+)["']/g)].map((m) => m[1]!);
-  return [...imports, ...resolved];
+  // createRequire(url)("x")
+  const required = [...source.matchAll(/createRequire\([^)]*\)\(\s*["']([^"']+)["']\s*\)/g)].map((m) => m[1]!);
+  return [...imports, ...resolved, ...required];
 }
 
 interface InstalledServer {

@@ -1,5 +1,5 @@
 import { Command, Option } from "clipanion";
-import * as t from "typanion";
+import { t } from "../../typanion.js";
 import { formatDuration, formatJson, formatTable } from "../format.js";
 import { ServerCommand } from "../server-command.js";
 

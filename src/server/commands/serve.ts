@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { Command, Option } from "clipanion";
-import * as t from "typanion";
+import { t } from "../../typanion.js";
 import { LOG_LEVELS } from "../../log-levels.js";
 import { StartupError } from "../startup-error.js";
 
