@@ -3,6 +3,9 @@ import type { components, paths } from "../../generated/schema.js";
 import { CliError } from "./cli-error.js";
 import { normalizeServerUrl } from "./server-url.js";
 
+// Also offered here for commands that load the client anyway.
+export { normalizeServerUrl };
+
 export type Run = components["schemas"]["Run"];
 export type Problem = components["schemas"]["Problem"];
 export type ApiClient = ReturnType<typeof createApiClient>;
