@@ -4,11 +4,15 @@ export const PROBLEMS = {
   unauthorized: { status: 401, title: "A valid bearer token is required" },
   "not-found": { status: 404, title: "Not found" },
   "method-not-allowed": { status: 405, title: "Method not allowed" },
+  "asset-exists": { status: 409, title: "The destination already exists" },
+  "length-required": { status: 411, title: "The body's length must be declared" },
   conflict: { status: 409, title: "Not possible in the resource's current state" },
   "payload-too-large": { status: 413, title: "The request body is too large" },
   "unsupported-media-type": { status: 415, title: "Unsupported Content-Type" },
+  "digest-mismatch": { status: 422, title: "The body does not match its Content-Digest" },
   busy: { status: 429, title: "The server is busy with another run or upload" },
   internal: { status: 500, title: "Internal server error" },
+  "insufficient-storage": { status: 507, title: "The server has no room for the upload" },
 } as const;
 
 export type ProblemKind = keyof typeof PROBLEMS;

@@ -4,6 +4,9 @@ import type { AddressInfo } from "node:net";
 import { join, resolve } from "node:path";
 import { serve } from "@hono/node-server";
 import { createApp } from "../api/app.js";
+import { AssetUploads } from "../assets/asset-uploads.js";
+import { deferContinueForUploads } from "../assets/expect-continue.js";
+import { sweepTempLeftovers } from "../assets/temp-sweeper.js";
 import type { Logger } from "../logger.js";
 import { packageRoot } from "../package-info.js";
 import { OperationLock } from "../runner/operation-lock.js";
@@ -11,6 +14,7 @@ import { killLeftoversOfRun } from "../runner/process-group.js";
 import { RunStore } from "../runner/run-store.js";
 import { TaskCatalog } from "../runner/task-catalog.js";
 import { TaskRunner } from "../runner/task-runner.js";
+import { StartupError } from "./startup-error.js";
 
 export interface ServerOptions {
   host: string;
@@ -22,6 +26,10 @@ export interface ServerOptions {
   taskTimeoutMs: number;
   killGraceMs: number;
   keepaliveMs: number;
+  /** Largest upload body accepted, in bytes. */
+  maxUploadBytes: number;
+  /** Most entries a folder upload may hold. */
+  maxUploadEntries: number;
   /** Finished runs kept on disk (0: all). */
   keepRuns: number;
   logger: Logger;
@@ -37,9 +45,6 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** A user-facing reason the server cannot start: printed as one line, no stack. */
-export class StartupError extends Error {}
-
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const tasksDir = resolve(options.tasksDir);
   const uploadsDir = resolve(options.uploadsDir);
@@ -48,6 +53,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     throw new StartupError(`the tasks folder ${tasksDir} does not exist (set --tasks-dir)`);
   }
   await mkdir(uploadsDir, { recursive: true });
+  const swept = await sweepTempLeftovers(uploadsDir);
+  if (swept > 0) options.logger.warn({ removed: swept }, "removed what uploads cut short by a crash left behind");
   const store = new RunStore(dataDir, { keepRuns: options.keepRuns });
   // A crash leaves its runs' process trees running; nothing else will ever stop them.
   for (const runId of await store.init()) {
@@ -75,6 +82,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     runner,
     store,
     lock,
+    uploads: new AssetUploads({ uploadsDir, maxBytes: options.maxUploadBytes, maxEntries: options.maxUploadEntries, lock }),
     follow: { keepaliveMs: options.keepaliveMs },
     contractYaml: await readFile(join(packageRoot, "openapi.yaml"), "utf8"),
     logger: options.logger,
@@ -89,6 +97,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   // Uploads and task streams may take hours: no whole-request deadline, but slow headers are cut.
   server.requestTimeout = 0;
   server.headersTimeout = 30_000;
+  deferContinueForUploads(server);
 
   const { port } = server.address() as AddressInfo;
   const host = options.host.includes(":") ? `[${options.host}]` : options.host;

@@ -1,8 +1,10 @@
 import { readFile } from "node:fs/promises";
 import { Command, Option } from "clipanion";
-import * as t from "typanion";
-import { LOG_LEVELS, createLogger } from "../../logger.js";
-import { StartupError, startServer } from "../server.js";
+import { DEFAULT_MAX_UPLOAD_BYTES, DEFAULT_MAX_UPLOAD_ENTRIES } from "../../assets/asset-uploads.js";
+import { LOG_LEVELS } from "../../log-levels.js";
+import { t } from "../../typanion.js";
+import { parseByteSize } from "../byte-size.js";
+import { StartupError } from "../startup-error.js";
 
 const MIN_TOKEN_LENGTH = 16;
 
@@ -51,6 +53,13 @@ export class ServeCommand extends Command {
     description: "Seconds between SIGTERM and SIGKILL when a run is stopped",
     validator: isSeconds,
   });
+  maxUploadSize = Option.String("--max-upload-size", `${DEFAULT_MAX_UPLOAD_BYTES / 1024 ** 3}G`, {
+    description: "Largest upload accepted, in bytes or with K, M, G or T (binary multiples)",
+  });
+  maxUploadEntries = Option.String("--max-upload-entries", String(DEFAULT_MAX_UPLOAD_ENTRIES), {
+    description: "Most files and folders one folder upload may hold",
+    validator: t.cascade(t.isNumber(), [t.isInteger(), t.isAtLeast(1)]),
+  });
   keepRuns = Option.String("--keep-runs", "500", {
     description: "Finished runs whose record and output stay on disk, newest first (0: all)",
     validator: t.cascade(t.isNumber(), [t.isInteger(), t.isAtLeast(0)]),
@@ -87,6 +96,13 @@ export class ServeCommand extends Command {
     if (token.length < MIN_TOKEN_LENGTH) {
       this.context.stderr.write(`sdci-server: warning: the server token is shorter than ${MIN_TOKEN_LENGTH} characters\n`);
     }
+    const maxUploadBytes = parseByteSize(this.maxUploadSize);
+    if (maxUploadBytes === undefined) {
+      this.context.stderr.write(`sdci-server: --max-upload-size: '${this.maxUploadSize}' is not a size such as 2G, 500M or 1048576\n`);
+      return 1;
+    }
+    // The logger and the HTTP stack load only here, so `--help` and `--version` start as fast as clipanion does.
+    const [{ createLogger }, { startServer }] = await Promise.all([import("../../logger.js"), import("../server.js")]);
     const logger = createLogger(this.logLevel);
     let server;
     try {
@@ -100,6 +116,8 @@ export class ServeCommand extends Command {
         taskTimeoutMs: this.taskTimeout * 1000,
         killGraceMs: this.killGrace * 1000,
         keepaliveMs: this.keepalive * 1000,
+        maxUploadBytes,
+        maxUploadEntries: this.maxUploadEntries,
         keepRuns: this.keepRuns,
         logger,
         logParams: this.logParams,
