@@ -28,7 +28,7 @@ export async function benchStartup(config: BenchConfig): Promise<Row[]> {
   const startupScript = join(repoRoot, "bench", "startup.sh");
   const useHyperfine = findOnPath("hyperfine") !== undefined && existsSync(startupScript);
   config.progress(`B5: ${runs} runs of each command, ${useHyperfine ? "hyperfine (bench/startup.sh)" : "timing loop"}`);
-  const timings = useHyperfine ? await withHyperfine(startupScript, runs) : await withLoop(runs);
+  const timings = useHyperfine ? await withHyperfine(startupScript, runs, config.quick ? 1 : 5) : await withLoop(runs);
   const base = timings.find((timing) => timing.command === BASELINE);
   if (!base) throw new Error(`no timing for ${BASELINE}`);
   const tool = useHyperfine ? "hyperfine" : "timing loop (hyperfine not installed)";
@@ -50,8 +50,9 @@ export async function benchStartup(config: BenchConfig): Promise<Row[]> {
 }
 
 /** bench/startup.sh (from issue 10) runs hyperfine and keeps its results in bench/results/startup.json. */
-async function withHyperfine(script: string, runs: number): Promise<Timing[]> {
-  const child = spawn("bash", [script], { cwd: repoRoot, env: { ...process.env, RUNS: String(runs) }, stdio: ["ignore", "ignore", "pipe"] });
+async function withHyperfine(script: string, runs: number, warmup: number): Promise<Timing[]> {
+  const env = { ...process.env, RUNS: String(runs), WARMUP: String(warmup) };
+  const child = spawn("bash", [script], { cwd: repoRoot, env, stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
   child.stderr.on("data", (chunk) => (stderr += chunk));
   const [code] = await once(child, "close");
