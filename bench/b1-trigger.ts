@@ -3,6 +3,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { BenchConfig } from "./lib/config.js";
 import { findOnPath, runToExit, timed } from "./lib/child.js";
+import { cpuSecondsOf } from "./lib/proc.js";
 import { type Row, fmt, verdictOf } from "./lib/report.js";
 import { freePort, scratchDir, startBenchServer, stopProcess, waitForHttp, writeScript } from "./lib/server.js";
 import { readEvents } from "./lib/sse.js";
@@ -63,12 +64,15 @@ export async function benchTrigger(config: BenchConfig): Promise<Row[]> {
     }
     const samples: Record<string, number[]> = Object.fromEntries(Object.keys(triggers).map((name) => [name, []]));
     config.progress(`B1: ${runs} runs each of ${Object.keys(triggers).join(", ")}`);
+    let serverCpu = 0;
     for (let round = -warmup; round < runs; round++) {
+      if (round === 0) serverCpu = -cpuSecondsOf(server.pid);
       for (const [name, trigger] of Object.entries(triggers)) {
         const ms = await timed(trigger);
         if (round >= 0) samples[name]!.push(ms);
       }
     }
+    serverCpu += cpuSecondsOf(server.pid);
     const direct = summarize(samples.direct!);
     const sdci = summarize(samples.sdci!);
     const ratio = sdci.median / direct.median;
@@ -81,8 +85,11 @@ export async function benchTrigger(config: BenchConfig): Promise<Row[]> {
         ratio,
         target: `≤ ${TARGET_RATIO}x`,
         verdict: verdictOf(ratio <= TARGET_RATIO),
-        note: busyRetries > 0 ? `${busyRetries} starts were answered 429 (lock not yet released) and retried` : undefined,
-        values: { runs, sdciMs: sdci, directMs: direct, busyRetries, p95Ratio: sdci.p95 / direct.p95 },
+        note: [
+          `server CPU per run ${fmt((serverCpu / runs) * 1000, "ms")}`,
+          ...(busyRetries > 0 ? [`${busyRetries} starts were answered 429 (lock not yet released) and retried`] : []),
+        ].join("; "),
+        values: { serverCpuSeconds: serverCpu, runs, sdciMs: sdci, directMs: direct, busyRetries, p95Ratio: sdci.p95 / direct.p95 },
       },
     ];
     if (webhook) {

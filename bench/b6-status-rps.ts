@@ -1,6 +1,7 @@
 import autocannon from "autocannon";
 import type { BenchConfig } from "./lib/config.js";
 import { startPlainServer } from "./lib/plain-server.js";
+import { cpuSecondsOf } from "./lib/proc.js";
 import { type Row, fmt, verdictOf } from "./lib/report.js";
 import { startBenchServer } from "./lib/server.js";
 import { median } from "./lib/stats.js";
@@ -8,11 +9,28 @@ import { median } from "./lib/stats.js";
 const TARGET_RATIO = 0.5;
 const CONNECTIONS = 10;
 
-/** Requests per second that autocannon gets from `url` in `seconds`; throws on errors or non-2xx. */
-async function requestsPerSecond(url: string, seconds: number, headers: Record<string, string> = {}): Promise<number> {
+/** CPU seconds and requests that each server spent and served in the counted rounds. */
+const spent = { plain: { cpu: 0, requests: 0 }, info: { cpu: 0, requests: 0 }, warn: { cpu: 0, requests: 0 } };
+
+/**
+ * Requests per second that autocannon gets from `url` in `seconds`, adding the server's CPU
+ * time and request count to `into`; throws on errors or non-2xx answers.
+ */
+async function requestsPerSecond(
+  url: string,
+  pid: number,
+  seconds: number,
+  into?: { cpu: number; requests: number },
+  headers: Record<string, string> = {},
+): Promise<number> {
+  const cpuBefore = cpuSecondsOf(pid);
   const result = await autocannon({ url, connections: CONNECTIONS, duration: seconds, headers });
   if (result.errors > 0 || result.timeouts > 0 || result.non2xx > 0) {
     throw new Error(`${url}: ${result.errors} errors, ${result.timeouts} timeouts, ${result.non2xx} non-2xx answers`);
+  }
+  if (into) {
+    into.cpu += cpuSecondsOf(pid) - cpuBefore;
+    into.requests += result.requests.total;
   }
   return result.requests.average;
 }
@@ -29,9 +47,9 @@ export async function benchStatusRps(config: BenchConfig): Promise<Row[]> {
   const info = await startBenchServer({ logLevel: "info" });
   const warn = await startBenchServer({ logLevel: "warn" });
   const targets = {
-    plain: (duration: number) => requestsPerSecond(`${plain.url}/v1/status`, duration),
-    info: (duration: number) => requestsPerSecond(`${info.url}/v1/status`, duration, info.auth),
-    warn: (duration: number) => requestsPerSecond(`${warn.url}/v1/status`, duration, warn.auth),
+    plain: (duration: number, into?: typeof spent.plain) => requestsPerSecond(`${plain.url}/v1/status`, plain.pid, duration, into),
+    info: (duration: number, into?: typeof spent.info) => requestsPerSecond(`${info.url}/v1/status`, info.pid, duration, into, info.auth),
+    warn: (duration: number, into?: typeof spent.warn) => requestsPerSecond(`${warn.url}/v1/status`, warn.pid, duration, into, warn.auth),
   };
   const samples = { plain: [] as number[], info: [] as number[], warn: [] as number[] };
   try {
@@ -41,7 +59,7 @@ export async function benchStatusRps(config: BenchConfig): Promise<Row[]> {
     const names = Object.keys(targets) as (keyof typeof targets)[];
     for (let round = 0; round < rounds; round++) {
       // The order turns each round, so none of the three always follows the same one.
-      for (const name of [...names.slice(round % 3), ...names.slice(0, round % 3)]) samples[name].push(await targets[name](seconds));
+      for (const name of [...names.slice(round % 3), ...names.slice(0, round % 3)]) samples[name].push(await targets[name](seconds, spent[name]));
     }
   } finally {
     await Promise.all([plain.stop(), info.stop(), warn.stop()]);
@@ -54,6 +72,8 @@ export async function benchStatusRps(config: BenchConfig): Promise<Row[]> {
   const ratio = median(paired(samples.info, samples.plain));
   const warnOverInfo = paired(samples.warn, samples.info);
   const warnChange = median(warnOverInfo) - 1;
+  const cpuPerRequest = (name: keyof typeof spent) => (spent[name].cpu / spent[name].requests) * 1e6;
+  const cpuNote = `server CPU per request: SDCI ${fmt(cpuPerRequest("info"), "µs")} (warn ${fmt(cpuPerRequest("warn"), "µs")}), plain ${fmt(cpuPerRequest("plain"), "µs")}`;
   const spread = `${percent(Math.min(...warnOverInfo) - 1)} to ${percent(Math.max(...warnOverInfo) - 1)}`;
   return [
     {
@@ -64,7 +84,8 @@ export async function benchStatusRps(config: BenchConfig): Promise<Row[]> {
       ratio,
       target: `≥ ${TARGET_RATIO}x`,
       verdict: verdictOf(ratio >= TARGET_RATIO),
-      values: { seconds, rounds, connections: CONNECTIONS, plain: samples.plain, info: samples.info, warn: samples.warn },
+      note: cpuNote,
+      values: { spent, seconds, rounds, connections: CONNECTIONS, plain: samples.plain, info: samples.info, warn: samples.warn },
     },
     {
       id: "B6",
