@@ -57,7 +57,7 @@ export function describeApi() {
     runner,
     store,
     lock,
-    uploads: new AssetUploads({ uploadsDir: "/nonexistent", maxBytes: 0, maxEntries: 0, lock }),
+    uploads: new AssetUploads({ uploadsDir: "/nonexistent", maxBytes: 0, maxEntries: 0, idleTimeoutMs: 0, lock }),
     follow: { keepaliveMs: 15_000 },
     contractYaml: "{}",
     logger: silentLogger,

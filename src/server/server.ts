@@ -29,6 +29,8 @@ export interface ServerOptions {
   maxUploadBytes: number;
   /** Most entries a folder upload may hold. */
   maxUploadEntries: number;
+  /** An upload whose body stalls this long is dropped (0: never). */
+  uploadIdleTimeoutMs: number;
   /** Finished runs kept on disk (0: all). */
   keepRuns: number;
   logger: Logger;
@@ -84,7 +86,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     runner,
     store,
     lock,
-    uploads: new AssetUploads({ uploadsDir, maxBytes: options.maxUploadBytes, maxEntries: options.maxUploadEntries, lock }),
+    uploads: new AssetUploads({
+      uploadsDir,
+      maxBytes: options.maxUploadBytes,
+      maxEntries: options.maxUploadEntries,
+      idleTimeoutMs: options.uploadIdleTimeoutMs,
+      lock,
+    }),
     follow: { keepaliveMs: options.keepaliveMs },
     contractYaml: await readFile(join(packageRoot, "openapi.yaml"), "utf8"),
     logger: options.logger,

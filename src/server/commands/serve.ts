@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { Command, Option } from "clipanion";
 import * as t from "typanion";
-import { DEFAULT_MAX_UPLOAD_BYTES, DEFAULT_MAX_UPLOAD_ENTRIES } from "../../assets/asset-uploads.js";
+import { DEFAULT_MAX_UPLOAD_BYTES, DEFAULT_MAX_UPLOAD_ENTRIES, DEFAULT_UPLOAD_IDLE_SECONDS } from "../../assets/asset-uploads.js";
 import { LOG_LEVELS, createLogger } from "../../logger.js";
 import { parseByteSize } from "../byte-size.js";
 import { StartupError, startServer } from "../server.js";
@@ -60,6 +60,10 @@ export class ServeCommand extends Command {
     description: "Most files and folders one folder upload may hold",
     validator: t.cascade(t.isNumber(), [t.isInteger(), t.isAtLeast(1)]),
   });
+  uploadIdleTimeout = Option.String("--upload-idle-timeout", String(DEFAULT_UPLOAD_IDLE_SECONDS), {
+    description: "Seconds an upload's body may send nothing before it is dropped (0: never)",
+    validator: isSeconds,
+  });
   keepRuns = Option.String("--keep-runs", "500", {
     description: "Finished runs whose record and output stay on disk, newest first (0: all)",
     validator: t.cascade(t.isNumber(), [t.isInteger(), t.isAtLeast(0)]),
@@ -116,6 +120,7 @@ export class ServeCommand extends Command {
         keepaliveMs: this.keepalive * 1000,
         maxUploadBytes,
         maxUploadEntries: this.maxUploadEntries,
+        uploadIdleTimeoutMs: this.uploadIdleTimeout * 1000,
         keepRuns: this.keepRuns,
         logger,
         logParams: this.logParams,
