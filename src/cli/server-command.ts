@@ -2,7 +2,11 @@ import { Command, Option } from "clipanion";
 import { describeFailure } from "./cli-error.js";
 import { resolveToken } from "./token.js";
 
-/** A command that talks to one server: takes `--token`, and prints failures as one line. */
+/**
+ * A command that talks to one server: takes `--token`, and prints failures as one line.
+ * Subclasses import the API client and anything else that pulls in a package inside `run()`,
+ * so `--help` and `--version` load nothing but clipanion (test/startup.test.ts holds them to it).
+ */
 export abstract class ServerCommand extends Command {
   token = Option.String("--token", { description: "The server's token (else SDCI_TOKEN, else the OS keychain)" });
   abstract serverUrl: string;

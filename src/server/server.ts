@@ -14,6 +14,7 @@ import { killLeftoversOfRun } from "../runner/process-group.js";
 import { RunStore } from "../runner/run-store.js";
 import { TaskCatalog } from "../runner/task-catalog.js";
 import { TaskRunner } from "../runner/task-runner.js";
+import { StartupError } from "./startup-error.js";
 
 export interface ServerOptions {
   host: string;
@@ -45,9 +46,6 @@ export interface RunningServer {
   /** Stops accepting, stops the running task (status `interrupted`), ends every stream. */
   close(): Promise<void>;
 }
-
-/** A user-facing reason the server cannot start: printed as one line, no stack. */
-export class StartupError extends Error {}
 
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const tasksDir = resolve(options.tasksDir);

@@ -1,10 +1,10 @@
 import { readFile } from "node:fs/promises";
 import { Command, Option } from "clipanion";
-import * as t from "typanion";
-import { DEFAULT_MAX_UPLOAD_BYTES, DEFAULT_MAX_UPLOAD_ENTRIES, DEFAULT_UPLOAD_IDLE_SECONDS } from "../../assets/asset-uploads.js";
-import { LOG_LEVELS, createLogger } from "../../logger.js";
+import { DEFAULT_MAX_UPLOAD_BYTES, DEFAULT_MAX_UPLOAD_ENTRIES, DEFAULT_UPLOAD_IDLE_SECONDS } from "../../assets/upload-defaults.js";
+import { LOG_LEVELS } from "../../log-levels.js";
+import { t } from "../../typanion.js";
 import { parseByteSize } from "../byte-size.js";
-import { StartupError, startServer } from "../server.js";
+import { StartupError } from "../startup-error.js";
 
 const MIN_TOKEN_LENGTH = 16;
 
@@ -105,6 +105,8 @@ export class ServeCommand extends Command {
       this.context.stderr.write(`sdci-server: --max-upload-size: '${this.maxUploadSize}' is not a size such as 2G, 500M or 1048576\n`);
       return 1;
     }
+    // The logger and the HTTP stack load only here, so `--help` and `--version` start as fast as clipanion does.
+    const [{ createLogger }, { startServer }] = await Promise.all([import("../../logger.js"), import("../server.js")]);
     const logger = createLogger(this.logLevel);
     let server;
     try {
