@@ -34,8 +34,13 @@ test("openapi.yaml passes redocly's recommended lint rules", async () => {
     cwd: repoRoot,
     env: { ...process.env, REDOCLY_TELEMETRY: "off", REDOCLY_SUPPRESS_UPDATE_NOTICE: "true" },
   });
-  assert.match(stdout + stderr, /valid/i);
-  assert.doesNotMatch(stdout + stderr, /warning|error/i);
+  // Redocly boxes notices about itself (such as the end of its Node 20 support); they are not findings.
+  const report = (stdout + stderr)
+    .split("\n")
+    .filter((line) => !/[║╔╚]/.test(line))
+    .join("\n");
+  assert.match(report, /valid/i);
+  assert.doesNotMatch(report, /warning|error/i);
 });
 
 test("the server serves openapi.yaml as written and the same document as JSON, without a token", async () => {
