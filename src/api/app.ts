@@ -5,6 +5,7 @@ import type { RunStore } from "../runner/run-store.js";
 import type { TaskCatalog } from "../runner/task-catalog.js";
 import type { TaskRunner } from "../runner/task-runner.js";
 import { bearerAuth } from "./auth.js";
+import type { AuthThrottle } from "./auth-throttle.js";
 import { rejectDotSegments } from "./dot-segments.js";
 import { type ProblemKind, problemResponse } from "./problem.js";
 import { createRouter } from "./router.js";
@@ -15,6 +16,8 @@ import { statusRoutes } from "./routes/status.js";
 import { taskRoutes } from "./routes/tasks.js";
 import { RunEventSchema } from "./schemas.js";
 import type { FollowOptions } from "./sse.js";
+import type { StreamSlots } from "./stream-slots.js";
+import { isDiskFull } from "../runner/disk-full.js";
 
 export interface AppDeps {
   token: string;
@@ -23,6 +26,10 @@ export interface AppDeps {
   store: RunStore;
   lock: OperationLock;
   follow: FollowOptions;
+  /** The cap on open event and log streams. */
+  streams: StreamSlots;
+  /** Who sent too many wrong tokens lately. */
+  authThrottle: AuthThrottle;
   /** The contract as served at /openapi.yaml (the file, so it is the text the repo holds). */
   contractYaml: string;
 }
@@ -50,7 +57,7 @@ export function createApp(deps: AppDeps): OpenAPIHono {
   app.use("*", rejectDotSegments);
   app.route("/", healthRoutes());
   app.route("/", contractRoutes(deps.contractYaml));
-  app.use("/v1/*", bearerAuth(deps.token));
+  app.use("/v1/*", bearerAuth(deps.token, deps.authThrottle));
   app.route("/", taskRoutes(deps.catalog));
   app.route("/", runRoutes(deps));
   app.route("/", statusRoutes(deps.lock));
@@ -61,6 +68,7 @@ export function createApp(deps: AppDeps): OpenAPIHono {
       const kind = STATUS_KINDS[error.status] ?? "invalid-request";
       return problemResponse(kind, error.message);
     }
+    if (isDiskFull(error)) return problemResponse("insufficient-storage", "the server ran out of disk space");
     // Never a stack trace or a host path to the client; the operator sees it in the log.
     console.error("sdci-server: unexpected error:", error);
     return problemResponse("internal");

@@ -5,6 +5,8 @@ import { RunStore } from "../runner/run-store.js";
 import { TaskCatalog } from "../runner/task-catalog.js";
 import { TaskRunner } from "../runner/task-runner.js";
 import { createApp } from "./app.js";
+import { AuthThrottle } from "./auth-throttle.js";
+import { StreamSlots } from "./stream-slots.js";
 
 /** The OpenAPI 3.1 document the app's routes describe; openapi.yaml must equal it. */
 export function contractDocument(app: OpenAPIHono) {
@@ -51,6 +53,8 @@ export function describeApi() {
     store,
     lock,
     follow: { keepaliveMs: 15_000 },
+    streams: new StreamSlots(0),
+    authThrottle: new AuthThrottle(),
     contractYaml: "{}",
   });
   return contractDocument(app);

@@ -39,6 +39,12 @@ export const RunStatusSchema = z
   .enum(["running", "succeeded", "failed", "timed_out", "cancelled", "interrupted"])
   .openapi("RunStatus");
 
+const RunReasonSchema = z.string().nullable().openapi({
+  description:
+    "Why the server ended the run itself (a timeout, a cancel, its own shutdown, a full disk); null when the task ended on its own.",
+  example: null,
+});
+
 export const RunSchema = z
   .object({
     id: z.string().openapi({ example: "20261203T160755123Z-a1b2c3" }),
@@ -50,6 +56,7 @@ export const RunSchema = z
     startedAt: z.string().openapi({ format: "date-time" }),
     finishedAt: z.string().nullable().openapi({ format: "date-time" }),
     durationMs: z.number().int().nullable().openapi({ example: 812 }),
+    reason: RunReasonSchema,
   })
   .openapi("Run");
 
@@ -88,6 +95,7 @@ export const ExitEventSchema = z
     exitCode: z.number().int().nullable(),
     signal: z.string().nullable(),
     durationMs: z.number().int().nullable(),
+    reason: RunReasonSchema,
   })
   .openapi("ExitEvent", { description: "Data of the last event of a run's stream (`event: exit`)." });
 
@@ -115,7 +123,9 @@ export function problemResponses<const S extends number>(...statuses: S[]) {
     409: "Not possible in the resource's current state",
     413: "The request body is too large",
     415: "The body is not JSON",
-    429: "Busy with another run or upload; see Retry-After",
+    429: "Busy with another run or upload, or too many wrong tokens from this address; see Retry-After",
+    503: "Too many event or log streams open at once; see Retry-After",
+    507: "The server's disk is full",
   };
   return Object.fromEntries(
     statuses.map((status) => [

@@ -1,16 +1,24 @@
 import { Command, Option } from "clipanion";
 import { describeFailure } from "./cli-error.js";
+import { trustCaCertificate } from "./tls.js";
 import { resolveToken } from "./token.js";
 
-/** A command that talks to one server: takes `--token`, and prints failures as one line. */
+/**
+ * A command that talks to one server: takes `--token` and `--ca-cert`, and prints failures
+ * as one line.
+ */
 export abstract class ServerCommand extends Command {
   token = Option.String("--token", { description: "The server's token (else SDCI_TOKEN)" });
+  caCert = Option.String("--ca-cert", {
+    description: "Trust the CA (PEM) that signed an https server's certificate (or set NODE_EXTRA_CA_CERTS)",
+  });
   abstract serverUrl: string;
 
   protected abstract run(): Promise<number>;
 
   async execute(): Promise<number> {
     try {
+      if (this.caCert !== undefined) await trustCaCertificate(this.caCert);
       return await this.run();
     } catch (error) {
       this.context.stderr.write(`sdci-cli: ${describeFailure(error, this.serverUrl)}\n`);

@@ -3,8 +3,9 @@ import { OutputDecoder, type OutputDecoderOptions, DEFAULT_DECODER_OPTIONS } fro
 import { childEnvironment } from "./child-environment.js";
 import type { OperationLock } from "./operation-lock.js";
 import { signalGroup, spawnInGroup, terminateGroup, waitForGroupExit } from "./process-group.js";
+import { isDiskFull } from "./disk-full.js";
 import type { RunEventLog } from "./run-event-log.js";
-import type { RunRecord, RunStatus, RunStore } from "./run-store.js";
+import { type RunRecord, type RunStatus, type RunStore, exitEventOf } from "./run-store.js";
 import type { Task } from "./task-catalog.js";
 
 export interface TaskRunnerOptions {
@@ -31,13 +32,23 @@ export class BusyError extends Error {
   }
 }
 
-/** Why a run was stopped from outside, which decides its final status. */
+/** Thrown when a run cannot even be recorded because the disk is full: the caller answers 507. */
+export class StorageFullError extends Error {
+  constructor() {
+    super("the server's disk is full: the run could not be recorded, so it was not started");
+  }
+}
+
+/** Why a client or the server stops a run, which decides its final status. */
 type StopReason = Extract<RunStatus, "timed_out" | "cancelled" | "interrupted">;
+
+/** A run the server ends itself because it cannot record it any more ends as `failed`. */
+type ServerStop = StopReason | "failed";
 
 interface ActiveRun {
   record: RunRecord;
   child: ChildProcess;
-  stop(reason: StopReason): void;
+  stop(reason: ServerStop, why: string): void;
   done: Promise<RunRecord>;
 }
 
@@ -60,7 +71,7 @@ export class TaskRunner {
     const release = lock.tryAcquire(pending);
     if (!release) throw new BusyError();
     try {
-      const { record, log } = store.create(task.name, params);
+      const { record, log } = this.#record(task, params);
       pending.id = record.id;
       const active = this.#launch(task, record, log);
       const done = active.done.finally(() => {
@@ -81,44 +92,90 @@ export class TaskRunner {
   stop(id: string, reason: StopReason): boolean {
     const active = this.#active.get(id);
     if (!active) return false;
-    active.stop(reason);
+    active.stop(reason, this.#explain(reason));
     return true;
   }
 
   /** Stops every run and waits until each has written its `exit` event. */
   async stopAll(reason: StopReason): Promise<void> {
     const runs = [...this.#active.values()];
-    for (const run of runs) run.stop(reason);
+    for (const run of runs) run.stop(reason, this.#explain(reason));
     await Promise.allSettled(runs.map((run) => run.done));
   }
 
+  /** The run's record, log and first event; nothing is left on disk when one of them fails. */
+  #record(task: Task, params: string[]): { record: RunRecord; log: RunEventLog } {
+    const { store } = this.#options;
+    let created;
+    try {
+      created = store.create(task.name, params);
+    } catch (error) {
+      throw isDiskFull(error) ? new StorageFullError() : error;
+    }
+    try {
+      created.log.append("run", created.record);
+      return created;
+    } catch (error) {
+      store.discard(created.record.id);
+      throw isDiskFull(error) ? new StorageFullError() : error;
+    }
+  }
+
+  #explain(reason: StopReason): string {
+    switch (reason) {
+      case "timed_out":
+        return `the task ran longer than the server's task timeout (${this.#options.taskTimeoutMs / 1000} s)`;
+      case "cancelled":
+        return "a client cancelled the run";
+      case "interrupted":
+        return "the server was stopping";
+    }
+  }
+
   #launch(task: Task, record: RunRecord, log: RunEventLog): ActiveRun {
-    const { tasksDir, uploadsDir, secrets, killGraceMs, drainMs, taskTimeoutMs, store } = this.#options;
+    const { tasksDir, uploadsDir, secrets, killGraceMs, drainMs, taskTimeoutMs } = this.#options;
     const env = childEnvironment(this.#options.env ?? process.env, secrets, {
       runId: record.id,
       task: task.name,
       uploadsDir,
     });
-    log.append("run", record);
     const started = performance.now();
     const child = spawnInGroup("bash", [task.path, ...record.params], { cwd: tasksDir, env });
 
-    let stopReason: StopReason | null = null;
+    let stopReason: ServerStop | null = null;
+    let stopWhy: string | null = null;
     let stoppedAt = 0;
     let leaderExited = false;
     let cancelKill = () => {};
-    const stop = (reason: StopReason) => {
+    const stop = (reason: ServerStop, why: string) => {
       // Once the task has exited on its own, its status is already decided.
       if (stopReason || leaderExited || child.pid === undefined) return;
       stopReason = reason;
+      stopWhy = why;
       stoppedAt = performance.now();
       cancelKill = terminateGroup(child.pid, killGraceMs);
     };
-    const timeout = taskTimeoutMs > 0 ? setTimeout(() => stop("timed_out"), taskTimeoutMs) : undefined;
+    const timeout =
+      taskTimeoutMs > 0 ? setTimeout(() => stop("timed_out", this.#explain("timed_out")), taskTimeoutMs) : undefined;
+
+    /**
+     * Appends output to the log; when the disk refuses it, the run cannot keep its promise of
+     * no lost line, so the task is stopped and the rest of its output is dropped.
+     */
+    let outputLost = false;
+    const appendOutput = (stream: "stdout" | "stderr", text: string) => {
+      if (outputLost) return;
+      try {
+        log.append("output", { stream, text });
+      } catch (error) {
+        outputLost = true;
+        stop("failed", storageFailure(error));
+      }
+    };
 
     const decoders = (["stdout", "stderr"] as const).map((stream) => {
       const decoder = new OutputDecoder(
-        (text) => log.append("output", { stream, text }),
+        (text) => appendOutput(stream, text),
         this.#options.decoder ?? DEFAULT_DECODER_OPTIONS,
       );
       const pipe = child[stream]!;
@@ -155,27 +212,53 @@ export class TaskRunner {
         pipe.destroy();
         decoder.end();
       }
-      if (error) log.append("output", { stream: "stderr", text: `sdci: could not start the task: ${error.message}\n` });
+      if (error) appendOutput("stderr", `sdci: could not start the task: ${error.message}\n`);
       const status: RunStatus = stopReason ?? (code === 0 ? "succeeded" : "failed");
-      const finishedAt = new Date();
       Object.assign(record, {
         status,
         exitCode: code,
         signal,
-        finishedAt: finishedAt.toISOString(),
+        finishedAt: new Date().toISOString(),
         durationMs: Math.round(performance.now() - started),
+        reason: stopWhy,
       } satisfies Partial<RunRecord>);
-      store.save(record);
-      log.append("exit", {
-        status,
-        exitCode: record.exitCode,
-        signal: record.signal,
-        durationMs: record.durationMs,
-      });
-      log.finish();
+      this.#finish(record, log);
       return { ...record };
     })();
 
     return { record, child, stop, done };
   }
+
+  /**
+   * Persists the final record and the `exit` event as far as the disk allows. Whatever fails,
+   * the log is finished so every reader ends, and the record in memory tells the truth.
+   */
+  #finish(record: RunRecord, log: RunEventLog): void {
+    try {
+      this.#options.store.save(record);
+    } catch (error) {
+      console.error(`sdci-server: run ${record.id}: could not save its final record: ${errorCode(error)}`);
+    }
+    try {
+      log.append("exit", exitEventOf(record));
+    } catch (error) {
+      // Readers then end without an `exit` event and find the outcome in the run's record.
+      console.error(`sdci-server: run ${record.id}: could not write its exit event: ${errorCode(error)}`);
+    }
+    try {
+      log.finish();
+    } catch (error) {
+      console.error(`sdci-server: run ${record.id}: could not close its log: ${errorCode(error)}`);
+    }
+  }
+}
+
+function errorCode(error: unknown): string {
+  return (error as NodeJS.ErrnoException).code ?? String(error);
+}
+
+/** What a reader is told when the run's output could not be stored. */
+function storageFailure(error: unknown): string {
+  const what = isDiskFull(error) ? "the server's disk is full" : `the server could not write (${errorCode(error)})`;
+  return `${what}: the run's output could not be stored, so the task was stopped`;
 }

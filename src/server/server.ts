@@ -1,15 +1,24 @@
 import { readFile, mkdir, stat } from "node:fs/promises";
 import type { Server } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { join, resolve } from "node:path";
 import { serve } from "@hono/node-server";
 import { createApp } from "../api/app.js";
+import { AuthThrottle, type AuthThrottleOptions, DEFAULT_AUTH_THROTTLE } from "../api/auth-throttle.js";
+import { StreamSlots } from "../api/stream-slots.js";
 import { packageRoot } from "../package-info.js";
 import { OperationLock } from "../runner/operation-lock.js";
 import { killLeftoversOfRun } from "../runner/process-group.js";
 import { RunStore } from "../runner/run-store.js";
 import { TaskCatalog } from "../runner/task-catalog.js";
 import { TaskRunner } from "../runner/task-runner.js";
+import { answerClientErrors } from "./client-errors.js";
+import { DEFAULT_HTTP_LIMITS, type HttpLimits, applyHttpLimits, httpServerOptions } from "./http-limits.js";
+import { StartupError } from "./startup-error.js";
+import { type TlsFiles, loadTlsCredentials } from "./tls.js";
+
+export { StartupError };
 
 export interface ServerOptions {
   host: string;
@@ -25,16 +34,22 @@ export interface ServerOptions {
   keepRuns: number;
   /** Output that still arrives after a task exited is read for this long. */
   drainMs?: number;
+  /** Timeouts and sizes every connection lives under. */
+  limits?: Partial<HttpLimits>;
+  /** Event and log streams open at once; more get 503. */
+  maxStreams?: number;
+  authThrottle?: AuthThrottleOptions;
+  /** Serve HTTPS with this certificate and key. */
+  tls?: TlsFiles;
 }
+
+export const DEFAULT_MAX_STREAMS = 32;
 
 export interface RunningServer {
   url: string;
   /** Stops accepting, stops the running task (status `interrupted`), ends every stream. */
   close(): Promise<void>;
 }
-
-/** A user-facing reason the server cannot start: printed as one line, no stack. */
-export class StartupError extends Error {}
 
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const tasksDir = resolve(options.tasksDir);
@@ -43,6 +58,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   if (!(await stat(tasksDir).catch(() => null))?.isDirectory()) {
     throw new StartupError(`the tasks folder ${tasksDir} does not exist (set --tasks-dir)`);
   }
+  const limits = { ...DEFAULT_HTTP_LIMITS, ...options.limits };
+  if (limits.idleTimeoutMs > 0 && options.keepaliveMs >= limits.idleTimeoutMs) {
+    throw new StartupError("--keepalive must be shorter than --idle-timeout, or idle event streams would be cut");
+  }
+  const tls = options.tls ? await loadTlsCredentials(options.tls) : undefined;
   await mkdir(uploadsDir, { recursive: true });
   const store = new RunStore(dataDir, { keepRuns: options.keepRuns });
   // A crash leaves its runs' process trees running; nothing else will ever stop them.
@@ -67,24 +87,30 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     store,
     lock,
     follow: { keepaliveMs: options.keepaliveMs },
+    streams: new StreamSlots(options.maxStreams ?? DEFAULT_MAX_STREAMS),
+    authThrottle: new AuthThrottle(options.authThrottle ?? DEFAULT_AUTH_THROTTLE),
     contractYaml: await readFile(join(packageRoot, "openapi.yaml"), "utf8"),
   });
 
+  const listen = { fetch: app.fetch, hostname: options.host, port: options.port };
+  const serverOptions = httpServerOptions(limits);
   const server = await new Promise<Server>((resolveListening, reject) => {
-    const created = serve({ fetch: app.fetch, hostname: options.host, port: options.port }, () =>
-      resolveListening(created as Server),
+    const onListening = () => resolveListening(created);
+    const created = (
+      tls
+        ? serve({ ...listen, createServer: createHttpsServer, serverOptions: { ...serverOptions, ...tls } }, onListening)
+        : serve({ ...listen, serverOptions }, onListening)
     ) as Server;
     created.once("error", reject);
   });
-  // Uploads and task streams may take hours: no whole-request deadline, but slow headers are cut.
-  server.requestTimeout = 0;
-  server.headersTimeout = 30_000;
+  applyHttpLimits(server, limits);
+  answerClientErrors(server);
 
   const { port } = server.address() as AddressInfo;
   const host = options.host.includes(":") ? `[${options.host}]` : options.host;
   let closing: Promise<void> | undefined;
   return {
-    url: `http://${host}:${port}`,
+    url: `${tls ? "https" : "http"}://${host}:${port}`,
     close() {
       closing ??= (async () => {
         server.close();

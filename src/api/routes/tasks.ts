@@ -16,7 +16,7 @@ const listTasks = createRoute({
       description: "The tasks, by name",
       content: { "application/json": { schema: z.object({ tasks: z.array(TaskSchema) }).openapi("TaskList") } },
     },
-    ...problemResponses(401),
+    ...problemResponses(401, 429),
   },
 });
 

@@ -1,7 +1,8 @@
 import { readFile } from "node:fs/promises";
 import { Command, Option } from "clipanion";
 import * as t from "typanion";
-import { StartupError, startServer } from "../server.js";
+import { DEFAULT_HTTP_LIMITS } from "../http-limits.js";
+import { DEFAULT_MAX_STREAMS, StartupError, startServer } from "../server.js";
 
 const MIN_TOKEN_LENGTH = 16;
 
@@ -17,12 +18,14 @@ export class ServeCommand extends Command {
       \`--server-token-file\`, the \`SDCI_SERVER_TOKEN\` environment variable, or \`--server-token\`
       (which other users of the host can read in the process list: prefer the other two).
 
-      The server listens on loopback unless told otherwise. Anything beyond a private network
-      belongs behind a TLS proxy: the token travels in every request.
+      The server listens on loopback unless told otherwise. The token travels in every request:
+      beyond loopback, serve HTTPS with \`--tls-cert\` and \`--tls-key\`, or put the server behind
+      a TLS proxy.
     `,
     examples: [
       ["Serve ./tasks on 127.0.0.1:8842", "SDCI_SERVER_TOKEN=$(cat token) $0 serve"],
       ["Serve another folder on all interfaces of a private network", "$0 serve --host 0.0.0.0 --tasks-dir /srv/sdci/tasks --server-token-file /etc/sdci/token"],
+      ["Serve HTTPS", "$0 serve --host 0.0.0.0 --tls-cert /etc/sdci/cert.pem --tls-key /etc/sdci/key.pem --server-token-file /etc/sdci/token"],
     ],
   });
 
@@ -59,7 +62,26 @@ export class ServeCommand extends Command {
     validator: t.cascade(t.isNumber(), [t.isInInclusiveRange(0.01, 3600)]),
   });
 
+  headersTimeout = Option.String("--headers-timeout", String(DEFAULT_HTTP_LIMITS.headersTimeoutMs / 1000), {
+    description: "Seconds a client may take to send its request headers; slower ones are dropped (408)",
+    validator: t.cascade(t.isNumber(), [t.isInInclusiveRange(0.1, 3600)]),
+  });
+  idleTimeout = Option.String("--idle-timeout", String(DEFAULT_HTTP_LIMITS.idleTimeoutMs / 1000), {
+    description: "Seconds a connection may pass no bytes either way before it is closed (0: never)",
+    validator: isSeconds,
+  });
+  maxStreams = Option.String("--max-streams", String(DEFAULT_MAX_STREAMS), {
+    description: "Event and log streams open at once; more get 503 with Retry-After",
+    validator: t.cascade(t.isNumber(), [t.isInteger(), t.isInInclusiveRange(1, 100_000)]),
+  });
+  tlsCert = Option.String("--tls-cert", { description: "Serve HTTPS with this PEM certificate (chain) file" });
+  tlsKey = Option.String("--tls-key", { description: "The PEM private key of --tls-cert" });
+
   async execute(): Promise<number> {
+    if ((this.tlsCert === undefined) !== (this.tlsKey === undefined)) {
+      this.context.stderr.write("sdci-server: --tls-cert and --tls-key go together: pass both or neither\n");
+      return 1;
+    }
     let token;
     try {
       token = await this.#readToken();
@@ -91,6 +113,9 @@ export class ServeCommand extends Command {
         killGraceMs: this.killGrace * 1000,
         keepaliveMs: this.keepalive * 1000,
         keepRuns: this.keepRuns,
+        limits: { headersTimeoutMs: this.headersTimeout * 1000, idleTimeoutMs: this.idleTimeout * 1000 },
+        maxStreams: this.maxStreams,
+        tls: this.tlsCert && this.tlsKey ? { certFile: this.tlsCert, keyFile: this.tlsKey } : undefined,
       });
     } catch (error) {
       this.context.stderr.write(`sdci-server: ${startupMessage(error)}\n`);
