@@ -29,6 +29,8 @@ export function httpServerOptions(limits: HttpLimits): ServerOptions {
     keepAliveTimeout: limits.keepAliveTimeoutMs,
     // Node checks header deadlines on this period (30 s by default), which would blur short ones.
     connectionsCheckingInterval: Math.max(100, Math.min(1000, limits.headersTimeoutMs / 4)),
+    // Node's own answer to a missing Host is a bare 400; the app answers it with a problem.
+    requireHostHeader: false,
   };
 }
 

@@ -1,9 +1,7 @@
 import { readFile, mkdir, stat } from "node:fs/promises";
 import type { Server } from "node:http";
-import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { join, resolve } from "node:path";
-import { serve } from "@hono/node-server";
 import { createApp } from "../api/app.js";
 import { AuthThrottle, type AuthThrottleOptions, DEFAULT_AUTH_THROTTLE } from "../api/auth-throttle.js";
 import { StreamSlots } from "../api/stream-slots.js";
@@ -13,8 +11,8 @@ import { killLeftoversOfRun } from "../runner/process-group.js";
 import { RunStore } from "../runner/run-store.js";
 import { TaskCatalog } from "../runner/task-catalog.js";
 import { TaskRunner } from "../runner/task-runner.js";
-import { answerClientErrors } from "./client-errors.js";
-import { DEFAULT_HTTP_LIMITS, type HttpLimits, applyHttpLimits, httpServerOptions } from "./http-limits.js";
+import { DEFAULT_HTTP_LIMITS, type HttpLimits } from "./http-limits.js";
+import { listen } from "./listen.js";
 import { StartupError } from "./startup-error.js";
 import { type TlsFiles, loadTlsCredentials } from "./tls.js";
 
@@ -92,19 +90,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     contractYaml: await readFile(join(packageRoot, "openapi.yaml"), "utf8"),
   });
 
-  const listen = { fetch: app.fetch, hostname: options.host, port: options.port };
-  const serverOptions = httpServerOptions(limits);
-  const server = await new Promise<Server>((resolveListening, reject) => {
-    const onListening = () => resolveListening(created);
-    const created = (
-      tls
-        ? serve({ ...listen, createServer: createHttpsServer, serverOptions: { ...serverOptions, ...tls } }, onListening)
-        : serve({ ...listen, serverOptions }, onListening)
-    ) as Server;
-    created.once("error", reject);
-  });
-  applyHttpLimits(server, limits);
-  answerClientErrors(server);
+  const server = await listen(app, { host: options.host, port: options.port, limits, tls });
 
   const { port } = server.address() as AddressInfo;
   const host = options.host.includes(":") ? `[${options.host}]` : options.host;

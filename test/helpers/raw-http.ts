@@ -12,12 +12,13 @@ export interface RawAnswer {
 
 /**
  * Sends raw bytes to a server and collects what comes back until it closes the connection:
- * for requests that no HTTP client library would send. `parts` go out `gapMs` apart.
+ * for requests that no HTTP client library would send. `parts` go out `gapMs` apart; with
+ * `end` the client then half-closes its side.
  */
 export function rawExchange(
   url: string,
   parts: (string | Buffer)[],
-  { gapMs = 0, timeoutMs = 20_000 }: { gapMs?: number; timeoutMs?: number } = {},
+  { gapMs = 0, timeoutMs = 20_000, end = false }: { gapMs?: number; timeoutMs?: number; end?: boolean } = {},
 ): Promise<RawAnswer> {
   const { hostname, port } = new URL(url);
   return new Promise((resolve, reject) => {
@@ -38,7 +39,11 @@ export function rawExchange(
     });
     let index = 0;
     const sendNext = () => {
-      if (socket.destroyed || index >= parts.length) return;
+      if (socket.destroyed) return;
+      if (index >= parts.length) {
+        if (end) socket.end();
+        return;
+      }
       socket.write(parts[index++]!);
       timer = setTimeout(sendNext, gapMs);
     };

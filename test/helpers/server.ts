@@ -33,6 +33,8 @@ export interface TestServerOptions {
   /** Reuse folders of an earlier server (restart tests). */
   root?: string;
   keep?: boolean;
+  /** Working folder of the server process (default: the test's). */
+  cwd?: string;
 }
 
 /** Writes a task script into a tasks folder. */
@@ -68,7 +70,11 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       "2",
       ...(options.args ?? []),
     ],
-    { env: { ...process.env, SDCI_SERVER_TOKEN: token, ...options.env }, stdio: ["ignore", "pipe", "pipe"] },
+    {
+      cwd: options.cwd,
+      env: { ...process.env, SDCI_SERVER_TOKEN: token, ...options.env },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
   );
   let output = "";
   child.stdout.on("data", (chunk) => (output += chunk));
