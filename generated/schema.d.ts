@@ -24,6 +24,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/docs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Swagger UI for this API
+         * @description An interactive page over /openapi.json; its Authorize button takes the bearer token. No token needed to load it.
+         */
+        get: operations["getDocs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/openapi.yaml": {
         parameters: {
             query?: never;
@@ -374,6 +394,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "status": "ok",
+                     *       "version": "0.1.0"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Health"];
                 };
             };
@@ -383,6 +409,51 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sdci:problem:invalid-request",
+                     *       "title": "The request is not valid",
+                     *       "status": 400,
+                     *       "detail": "json.params.0: Invalid input: expected string, received number"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getDocs: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The page */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sdci:problem:invalid-request",
+                     *       "title": "The request is not valid",
+                     *       "status": 400,
+                     *       "detail": "json.params.0: Invalid input: expected string, received number"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -412,6 +483,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sdci:problem:invalid-request",
+                     *       "title": "The request is not valid",
+                     *       "status": 400,
+                     *       "detail": "json.params.0: Invalid input: expected string, received number"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -432,6 +511,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "openapi": "3.1.0",
+                     *       "info": {
+                     *         "title": "SDCI",
+                     *         "version": "0.1.0"
+                     *       },
+                     *       "paths": {}
+                     *     }
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -443,6 +532,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sdci:problem:invalid-request",
+                     *       "title": "The request is not valid",
+                     *       "status": 400,
+                     *       "detail": "json.params.0: Invalid input: expected string, received number"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -463,6 +560,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "tasks": [
+                     *         {
+                     *           "name": "deploy",
+                     *           "description": "Deploy a release to this host"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["TaskList"];
                 };
             };
@@ -472,6 +579,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sdci:problem:unauthorized",
+                     *       "title": "A valid bearer token is required",
+                     *       "status": 401,
+                     *       "detail": "the token was not accepted"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -481,6 +596,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sdci:problem:busy",
+                     *       "title": "The server is busy with another run or upload",
+                     *       "status": 429,
+                     *       "detail": "the server is busy with another run or upload"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -497,6 +620,13 @@ export interface operations {
         };
         requestBody?: {
             content: {
+                /**
+                 * @example {
+                 *       "params": [
+                 *         "v1.2.3"
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["StartRun"];
             };
         };
@@ -517,6 +647,24 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "run": {
+                     *         "id": "20261203T160755123Z-a1b2c3",
+                     *         "task": "deploy",
+                     *         "params": [
+                     *           "v1.2.3"
+                     *         ],
+                     *         "status": "running",
+                     *         "exitCode": null,
+                     *         "signal": null,
+                     *         "startedAt": "2026-12-03T16:07:55.123Z",
+                     *         "finishedAt": null,
+                     *         "durationMs": null,
+                     *         "reason": null
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["StartedRun"];
                 };
             };
@@ -526,6 +674,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sdci:problem:invalid-request",
+                     *       "title": "The request is not valid",
+                     *       "status": 400,
+                     *       "detail": "json.params.0: Invalid input: expected string, received number"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -535,6 +691,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sdci:problem:unauthorized",
+                     *       "title": "A valid bearer token is required",
+                     *       "status": 401,
+                     *       "detail": "the token was not accepted"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -544,6 +708,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sdci:problem:not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "no task named 'deploy'"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -553,6 +725,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sdci:problem:payload-too-large",
+                     *       "title": "The request body is too large",
+                     *       "status": 413,
+                     *       "detail": "the body may have at most 524288 bytes"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -562,6 +742,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sdci:problem:unsupported-media-type",
+                     *       "title": "Unsupported Content-Type",
+                     *       "status": 415,
+                     *       "detail": "send the parameters as application/json"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -571,6 +759,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sdci:problem:busy",
+                     *       "title": "The server is busy with another run or upload",
+                     *       "status": 429,
+                     *       "detail": "the server is busy with another run or upload"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -580,6 +776,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sdci:problem:too-many-streams",
+                     *       "title": "Too many open event streams",
+                     *       "status": 503,
+                     *       "detail": "at most 32 event or log streams may be open at once"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -589,6 +793,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sdci:problem:insufficient-storage",
+                     *       "title": "The server's disk is full",
+                     *       "status": 507,
+                     *       "detail": "the server's disk is full: the run could not be recorded, so it was not started"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -612,6 +824,26 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "runs": [
+                     *         {
+                     *           "id": "20261203T160755123Z-a1b2c3",
+                     *           "task": "deploy",
+                     *           "params": [
+                     *             "v1.2.3"
+                     *           ],
+                     *           "status": "succeeded",
+                     *           "exitCode": 0,
+                     *           "signal": null,
+                     *           "startedAt": "2026-12-03T16:07:55.123Z",
+                     *           "finishedAt": "2026-12-03T16:07:55.935Z",
+                     *           "durationMs": 812,
+                     *           "reason": null
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["RunList"];
                 };
             };
@@ -621,6 +853,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sdci:problem:invalid-request",
+                     *       "title": "The request is not valid",
+                     *       "status": 400,
+                     *       "detail": "json.params.0: Invalid input: expected string, received number"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -630,6 +870,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sdci:problem:unauthorized",
+                     *       "title": "A valid bearer token is required",
+                     *       "status": 401,
+                     *       "detail": "the token was not accepted"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -639,6 +887,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sdci:problem:busy",
+                     *       "title": "The server is busy with another run or upload",
+                     *       "status": 429,
+                     *       "detail": "the server is busy with another run or upload"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -672,6 +928,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sdci:problem:invalid-request",
+                     *       "title": "The request is not valid",
+                     *       "status": 400,
+                     *       "detail": "json.params.0: Invalid input: expected string, received number"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -681,6 +945,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sdci:problem:unauthorized",
+                     *       "title": "A valid bearer token is required",
+                     *       "status": 401,
+                     *       "detail": "the token was not accepted"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -690,6 +962,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sdci:problem:not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "no task named 'deploy'"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -699,6 +979,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sdci:problem:busy",
+                     *       "title": "The server is busy with another run or upload",
+                     *       "status": 429,
+                     *       "detail": "the server is busy with another run or upload"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -708,6 +996,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sdci:problem:too-many-streams",
+                     *       "title": "Too many open event streams",
+                     *       "status": 503,
+                     *       "detail": "at most 32 event or log streams may be open at once"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -730,6 +1026,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "20261203T160755123Z-a1b2c3",
+                     *       "task": "deploy",
+                     *       "params": [
+                     *         "v1.2.3"
+                     *       ],
+                     *       "status": "running",
+                     *       "exitCode": null,
+                     *       "signal": null,
+                     *       "startedAt": "2026-12-03T16:07:55.123Z",
+                     *       "finishedAt": null,
+                     *       "durationMs": null,
+                     *       "reason": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["Run"];
                 };
             };
@@ -739,6 +1051,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sdci:problem:invalid-request",
+                     *       "title": "The request is not valid",
+                     *       "status": 400,
+                     *       "detail": "json.params.0: Invalid input: expected string, received number"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -748,6 +1068,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sdci:problem:unauthorized",
+                     *       "title": "A valid bearer token is required",
+                     *       "status": 401,
+                     *       "detail": "the token was not accepted"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -757,6 +1085,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sdci:problem:not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "no task named 'deploy'"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -766,6 +1102,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sdci:problem:conflict",
+                     *       "title": "Not possible in the resource's current state",
+                     *       "status": 409,
+                     *       "detail": "the run has already ended (succeeded)"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -775,6 +1119,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sdci:problem:busy",
+                     *       "title": "The server is busy with another run or upload",
+                     *       "status": 429,
+                     *       "detail": "the server is busy with another run or upload"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -797,6 +1149,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "20261203T160755123Z-a1b2c3",
+                     *       "task": "deploy",
+                     *       "params": [
+                     *         "v1.2.3"
+                     *       ],
+                     *       "status": "succeeded",
+                     *       "exitCode": 0,
+                     *       "signal": null,
+                     *       "startedAt": "2026-12-03T16:07:55.123Z",
+                     *       "finishedAt": "2026-12-03T16:07:55.935Z",
+                     *       "durationMs": 812,
+                     *       "reason": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["Run"];
                 };
             };
@@ -806,6 +1174,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sdci:problem:invalid-request",
+                     *       "title": "The request is not valid",
+                     *       "status": 400,
+                     *       "detail": "json.params.0: Invalid input: expected string, received number"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -815,6 +1191,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sdci:problem:unauthorized",
+                     *       "title": "A valid bearer token is required",
+                     *       "status": 401,
+                     *       "detail": "the token was not accepted"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -824,6 +1208,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sdci:problem:not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "no task named 'deploy'"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -833,6 +1225,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sdci:problem:busy",
+                     *       "title": "The server is busy with another run or upload",
+                     *       "status": 429,
+                     *       "detail": "the server is busy with another run or upload"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -874,6 +1274,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sdci:problem:invalid-request",
+                     *       "title": "The request is not valid",
+                     *       "status": 400,
+                     *       "detail": "json.params.0: Invalid input: expected string, received number"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -883,6 +1291,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sdci:problem:unauthorized",
+                     *       "title": "A valid bearer token is required",
+                     *       "status": 401,
+                     *       "detail": "the token was not accepted"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -892,6 +1308,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sdci:problem:not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "no task named 'deploy'"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -901,6 +1325,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sdci:problem:busy",
+                     *       "title": "The server is busy with another run or upload",
+                     *       "status": 429,
+                     *       "detail": "the server is busy with another run or upload"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -910,6 +1342,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sdci:problem:too-many-streams",
+                     *       "title": "Too many open event streams",
+                     *       "status": 503,
+                     *       "detail": "at most 32 event or log streams may be open at once"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -930,6 +1370,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "busy": {
+                     *         "kind": "run",
+                     *         "id": "20261203T160755123Z-a1b2c3"
+                     *       },
+                     *       "version": "0.1.0"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Status"];
                 };
             };
@@ -939,6 +1388,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sdci:problem:unauthorized",
+                     *       "title": "A valid bearer token is required",
+                     *       "status": 401,
+                     *       "detail": "the token was not accepted"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -948,6 +1405,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sdci:problem:busy",
+                     *       "title": "The server is busy with another run or upload",
+                     *       "status": 429,
+                     *       "detail": "the server is busy with another run or upload"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };

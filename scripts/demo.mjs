@@ -22,7 +22,7 @@ const url = await new Promise((resolve, reject) => {
   let seen = "";
   server.stdout.on("data", (chunk) => {
     seen += chunk;
-    const match = /listening on (\S+)/.exec(seen);
+    const match = /listening on (http[^\s"]+)/.exec(seen);
     if (match) resolve(match[1]);
   });
   server.once("exit", (code) => reject(new Error(`sdci-server exited with ${code}`)));

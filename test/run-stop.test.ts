@@ -253,7 +253,8 @@ test("Ctrl-C once cancels the run and waits for its end; twice stops waiting at 
     twice.kill("SIGINT");
     const [code2] = (await once(twice, "exit")) as [number];
     assert.equal(code2, 130);
-    assert.ok(performance.now() - pressed < 1000);
+    // The run ignores SIGTERM, so waiting for it would take the whole grace: detaching must not.
+    assert.ok(performance.now() - pressed < 1800);
     const status = await waitFor(async () => {
       const list = (await (await fetch(`${server.url}/v1/runs`, { headers: server.auth })).json()) as { runs: { status: string }[] };
       return list.runs[0]!.status === "cancelled";

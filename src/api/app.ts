@@ -4,12 +4,15 @@ import type { OperationLock } from "../runner/operation-lock.js";
 import type { RunStore } from "../runner/run-store.js";
 import type { TaskCatalog } from "../runner/task-catalog.js";
 import type { TaskRunner } from "../runner/task-runner.js";
+import type { Logger } from "../logger.js";
 import { bearerAuth } from "./auth.js";
 import type { AuthThrottle } from "./auth-throttle.js";
 import { rejectDotSegments } from "./dot-segments.js";
 import { type ProblemKind, problemResponse } from "./problem.js";
-import { createRouter } from "./router.js";
+import { type ApiEnv, createRouter } from "./router.js";
+import { requestLog } from "./request-log.js";
 import { contractRoutes } from "./routes/contract.js";
+import { docsRoutes } from "./routes/docs.js";
 import { healthRoutes } from "./routes/health.js";
 import { runRoutes } from "./routes/runs.js";
 import { statusRoutes } from "./routes/status.js";
@@ -32,6 +35,7 @@ export interface AppDeps {
   authThrottle: AuthThrottle;
   /** The contract as served at /openapi.yaml (the file, so it is the text the repo holds). */
   contractYaml: string;
+  logger: Logger;
 }
 
 const STATUS_KINDS: Record<number, ProblemKind> = {
@@ -45,7 +49,7 @@ const STATUS_KINDS: Record<number, ProblemKind> = {
 };
 
 /** The whole HTTP API: public routes, then the bearer wall in front of everything under /v1. */
-export function createApp(deps: AppDeps): OpenAPIHono {
+export function createApp(deps: AppDeps): OpenAPIHono<ApiEnv> {
   const app = createRouter();
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",
@@ -54,23 +58,25 @@ export function createApp(deps: AppDeps): OpenAPIHono {
   });
   app.openAPIRegistry.register("RunEvent", RunEventSchema);
 
+  app.use("*", requestLog(deps.logger));
   app.use("*", rejectDotSegments);
   app.route("/", healthRoutes());
+  app.route("/", docsRoutes());
   app.route("/", contractRoutes(deps.contractYaml));
-  app.use("/v1/*", bearerAuth(deps.token, deps.authThrottle));
+  app.use("/v1/*", bearerAuth(deps.token, deps.authThrottle, deps.logger));
   app.route("/", taskRoutes(deps.catalog));
   app.route("/", runRoutes(deps));
   app.route("/", statusRoutes(deps.lock));
 
   app.notFound((c) => problemResponse("not-found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`));
-  app.onError((error) => {
+  app.onError((error, c) => {
     if (error instanceof HTTPException) {
       const kind = STATUS_KINDS[error.status] ?? "invalid-request";
       return problemResponse(kind, error.message);
     }
     if (isDiskFull(error)) return problemResponse("insufficient-storage", "the server ran out of disk space");
     // Never a stack trace or a host path to the client; the operator sees it in the log.
-    console.error("sdci-server: unexpected error:", error);
+    deps.logger.error({ err: error, method: c.req.method, path: new URL(c.req.url).pathname }, "unexpected error");
     return problemResponse("internal");
   });
   return app;

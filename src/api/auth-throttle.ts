@@ -26,11 +26,11 @@ interface AddressState {
  * time while every other address is served as before. Memory is bounded by `maxAddresses`.
  */
 export class AuthThrottle {
-  readonly #options: AuthThrottleOptions;
+  readonly options: AuthThrottleOptions;
   readonly #addresses = new Map<string, AddressState>();
 
   constructor(options: AuthThrottleOptions = DEFAULT_AUTH_THROTTLE) {
-    this.#options = options;
+    this.options = options;
   }
 
   /** Milliseconds the address must still wait; 0 when it may try. */
@@ -39,15 +39,16 @@ export class AuthThrottle {
     return state ? Math.max(0, state.blockedUntil - now) : 0;
   }
 
-  /** Counts a wrong token; the failure that reaches the limit starts the block. */
-  recordFailure(address: string, now = Date.now()): void {
-    const { maxFailures, windowMs, blockMs, maxAddresses } = this.#options;
+  /** Counts a wrong token; the failure that reaches the limit starts the block (and returns true). */
+  recordFailure(address: string, now = Date.now()): boolean {
+    const { maxFailures, windowMs, blockMs, maxAddresses } = this.options;
     const state = this.#addresses.get(address) ?? { failures: [], blockedUntil: 0 };
     // Re-inserted so that Map order is least recently failing first.
     this.#addresses.delete(address);
     this.#addresses.set(address, state);
     state.failures = [...state.failures.filter((at) => now - at < windowMs), now].slice(-maxFailures);
-    if (state.failures.length >= maxFailures) {
+    const blocked = state.failures.length >= maxFailures;
+    if (blocked) {
       state.blockedUntil = now + blockMs;
       state.failures = [];
     }
@@ -56,5 +57,6 @@ export class AuthThrottle {
       if (oldest === undefined) break;
       this.#addresses.delete(oldest);
     }
+    return blocked;
   }
 }

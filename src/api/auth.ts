@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { HttpBindings } from "@hono/node-server";
 import type { MiddlewareHandler } from "hono";
+import type { Logger } from "../logger.js";
 import type { AuthThrottle } from "./auth-throttle.js";
 import { problemResponse } from "./problem.js";
 
@@ -18,7 +19,11 @@ function sameToken(given: string, expected: string): boolean {
  * at, so a guess made while refused teaches nothing. A request without any credentials is
  * not a guess and does not count.
  */
-export function bearerAuth(token: string, throttle: AuthThrottle): MiddlewareHandler<{ Bindings: HttpBindings }> {
+export function bearerAuth(
+  token: string,
+  throttle: AuthThrottle,
+  logger: Logger,
+): MiddlewareHandler<{ Bindings: HttpBindings }> {
   return async (c, next) => {
     const address = c.env?.incoming?.socket?.remoteAddress ?? "unknown";
     const waitMs = throttle.waitMs(address);
@@ -31,7 +36,10 @@ export function bearerAuth(token: string, throttle: AuthThrottle): MiddlewareHan
     const header = c.req.header("authorization") ?? "";
     const match = /^Bearer +(\S+) *$/i.exec(header);
     if (!match?.[1] || !sameToken(match[1], token)) {
-      if (header !== "") throttle.recordFailure(address);
+      if (header !== "" && throttle.recordFailure(address)) {
+        const { maxFailures, blockMs } = throttle.options;
+        logger.warn({ address, blockMs }, `address refused after ${maxFailures} wrong tokens`);
+      }
       const detail = header === "" ? "send the token as 'Authorization: Bearer <token>'" : "the token was not accepted";
       const challenge = header === "" ? CHALLENGE : `${CHALLENGE}, error="invalid_token"`;
       return problemResponse("unauthorized", detail, { headers: { "WWW-Authenticate": challenge } });

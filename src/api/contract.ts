@@ -4,12 +4,14 @@ import { OperationLock } from "../runner/operation-lock.js";
 import { RunStore } from "../runner/run-store.js";
 import { TaskCatalog } from "../runner/task-catalog.js";
 import { TaskRunner } from "../runner/task-runner.js";
+import { silentLogger } from "../logger.js";
 import { createApp } from "./app.js";
 import { AuthThrottle } from "./auth-throttle.js";
+import type { ApiEnv } from "./router.js";
 import { StreamSlots } from "./stream-slots.js";
 
 /** The OpenAPI 3.1 document the app's routes describe; openapi.yaml must equal it. */
-export function contractDocument(app: OpenAPIHono) {
+export function contractDocument(app: OpenAPIHono<ApiEnv>) {
   return app.getOpenAPI31Document({
     openapi: "3.1.0",
     info: {
@@ -22,7 +24,10 @@ export function contractDocument(app: OpenAPIHono) {
       ].join(" "),
       license: { name: "MIT", url: "https://opensource.org/license/mit" },
     },
-    servers: [{ url: "http://127.0.0.1:8842", description: "A server on loopback with the default port" }],
+    servers: [
+      { url: "/", description: "The server that serves this document" },
+      { url: "http://127.0.0.1:8842", description: "A server on loopback with the default port" },
+    ],
     tags: [
       { name: "server", description: "Health and state of the server" },
       { name: "tasks", description: "The task scripts the server can run" },
@@ -56,6 +61,7 @@ export function describeApi() {
     streams: new StreamSlots(0),
     authThrottle: new AuthThrottle(),
     contractYaml: "{}",
+    logger: silentLogger,
   });
   return contractDocument(app);
 }

@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { type ProblemBody, type ProblemKind, problemBody } from "./problem.js";
 import { RUN_ID_PATTERN } from "../runner/run-store.js";
 import { TASK_NAME_PATTERN } from "../runner/task-catalog.js";
 
@@ -114,23 +115,60 @@ export const RunEventSchema = z
       "One event of a run's SSE stream, as its `id:`, `event:` and `data:` fields; `data` is always one line of JSON.",
   });
 
+/** Examples shown in the contract and in Swagger UI, consistent with each other. */
+export const EXAMPLES = {
+  run: {
+    id: "20261203T160755123Z-a1b2c3",
+    task: "deploy",
+    params: ["v1.2.3"],
+    status: "succeeded",
+    exitCode: 0,
+    signal: null,
+    startedAt: "2026-12-03T16:07:55.123Z",
+    finishedAt: "2026-12-03T16:07:55.935Z",
+    durationMs: 812,
+    reason: null,
+  },
+  task: { name: "deploy", description: "Deploy a release to this host" },
+} as const;
+
+/** What each error status means on this API, with the example the contract shows for it. */
+const ERROR_RESPONSES: Record<number, { description: string; kind: ProblemKind; detail: string }> = {
+  400: { description: "The request is not valid", kind: "invalid-request", detail: "json.params.0: Invalid input: expected string, received number" },
+  401: { description: "Missing or wrong bearer token", kind: "unauthorized", detail: "the token was not accepted" },
+  404: { description: "No such resource", kind: "not-found", detail: "no task named 'deploy'" },
+  409: { description: "Not possible in the resource's current state", kind: "conflict", detail: "the run has already ended (succeeded)" },
+  413: { description: "The request body is too large", kind: "payload-too-large", detail: "the body may have at most 524288 bytes" },
+  415: { description: "The body is not JSON", kind: "unsupported-media-type", detail: "send the parameters as application/json" },
+  429: {
+    description: "Busy with another run or upload, or too many wrong tokens from this address; see Retry-After",
+    kind: "busy",
+    detail: "the server is busy with another run or upload",
+  },
+  503: {
+    description: "Too many event or log streams open at once; see Retry-After",
+    kind: "too-many-streams",
+    detail: "at most 32 event or log streams may be open at once",
+  },
+  507: {
+    description: "The server's disk is full",
+    kind: "insufficient-storage",
+    detail: "the server's disk is full: the run could not be recorded, so it was not started",
+  },
+};
+
+type ProblemResponse = {
+  description: string;
+  content: { "application/problem+json": { schema: typeof ProblemSchema; example?: ProblemBody } };
+};
+
 /** Error responses shared by the routes: each one a problem+json body. */
-export function problemResponses<const S extends number>(...statuses: S[]) {
-  const descriptions: Record<number, string> = {
-    400: "The request is not valid",
-    401: "Missing or wrong bearer token",
-    404: "No such resource",
-    409: "Not possible in the resource's current state",
-    413: "The request body is too large",
-    415: "The body is not JSON",
-    429: "Busy with another run or upload, or too many wrong tokens from this address; see Retry-After",
-    503: "Too many event or log streams open at once; see Retry-After",
-    507: "The server's disk is full",
-  };
+export function problemResponses<const S extends number>(...statuses: S[]): Record<S, ProblemResponse> {
   return Object.fromEntries(
-    statuses.map((status) => [
-      status,
-      { description: descriptions[status] ?? "Error", content: { "application/problem+json": { schema: ProblemSchema } } },
-    ]),
-  ) as Record<S, { description: string; content: { "application/problem+json": { schema: typeof ProblemSchema } } }>;
+    statuses.map((status) => {
+      const known = ERROR_RESPONSES[status];
+      const example = known ? problemBody(known.kind, known.detail) : undefined;
+      return [status, { description: known?.description ?? "Error", content: { "application/problem+json": { schema: ProblemSchema, example } } }];
+    }),
+  ) as Record<S, ProblemResponse>;
 }

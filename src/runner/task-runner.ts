@@ -1,4 +1,5 @@
 import type { ChildProcess } from "node:child_process";
+import type { Logger } from "../logger.js";
 import { OutputDecoder, type OutputDecoderOptions, DEFAULT_DECODER_OPTIONS } from "./output-decoder.js";
 import { childEnvironment } from "./child-environment.js";
 import type { OperationLock } from "./operation-lock.js";
@@ -23,6 +24,9 @@ export interface TaskRunnerOptions {
   drainMs: number;
   decoder?: OutputDecoderOptions;
   env?: NodeJS.ProcessEnv;
+  logger?: Logger;
+  /** Put each run's parameters in the log (they may carry what a log should not). */
+  logParams?: boolean;
 }
 
 /** Thrown when the lock is held: the caller answers 429. */
@@ -139,6 +143,8 @@ export class TaskRunner {
       task: task.name,
       uploadsDir,
     });
+    const logger = this.#options.logger?.child({ runId: record.id, task: task.name });
+    logger?.info(this.#options.logParams ? { params: record.params } : {}, "run started");
     const started = performance.now();
     const child = spawnInGroup("bash", [task.path, ...record.params], { cwd: tasksDir, env });
 
@@ -222,7 +228,9 @@ export class TaskRunner {
         durationMs: Math.round(performance.now() - started),
         reason: stopWhy,
       } satisfies Partial<RunRecord>);
-      this.#finish(record, log);
+      this.#finish(record, log, logger);
+      const { status: finalStatus, exitCode, signal: finalSignal, durationMs, reason } = record;
+      logger?.info({ status: finalStatus, exitCode, signal: finalSignal, durationMs, reason }, "run finished");
       return { ...record };
     })();
 
@@ -233,22 +241,22 @@ export class TaskRunner {
    * Persists the final record and the `exit` event as far as the disk allows. Whatever fails,
    * the log is finished so every reader ends, and the record in memory tells the truth.
    */
-  #finish(record: RunRecord, log: RunEventLog): void {
+  #finish(record: RunRecord, log: RunEventLog, logger: Logger | undefined): void {
     try {
       this.#options.store.save(record);
     } catch (error) {
-      console.error(`sdci-server: run ${record.id}: could not save its final record: ${errorCode(error)}`);
+      logger?.error({ code: errorCode(error) }, "could not save the run's final record");
     }
     try {
       log.append("exit", exitEventOf(record));
     } catch (error) {
       // Readers then end without an `exit` event and find the outcome in the run's record.
-      console.error(`sdci-server: run ${record.id}: could not write its exit event: ${errorCode(error)}`);
+      logger?.error({ code: errorCode(error) }, "could not write the run's exit event");
     }
     try {
       log.finish();
     } catch (error) {
-      console.error(`sdci-server: run ${record.id}: could not close its log: ${errorCode(error)}`);
+      logger?.error({ code: errorCode(error) }, "could not close the run's event log");
     }
   }
 }

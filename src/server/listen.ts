@@ -2,6 +2,7 @@ import { type Server, createServer as createHttpServer } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import { RequestError, getRequestListener } from "@hono/node-server";
 import type { OpenAPIHono } from "@hono/zod-openapi";
+import type { ApiEnv } from "../api/router.js";
 import { problemResponse } from "../api/problem.js";
 import { answerClientErrors } from "./client-errors.js";
 import { type HttpLimits, applyHttpLimits, httpServerOptions } from "./http-limits.js";
@@ -20,7 +21,7 @@ export interface ListenOptions {
  * node-server cannot even turn into a Request (a backslash in the path, a missing or bad Host
  * header) get a problem like every other error.
  */
-export async function listen(app: OpenAPIHono, options: ListenOptions): Promise<Server> {
+export async function listen(app: OpenAPIHono<ApiEnv>, options: ListenOptions): Promise<Server> {
   // No default host name: an HTTP/1.1 request without Host is refused (RFC 9112), with a problem.
   const listener = getRequestListener(app.fetch, {
     errorHandler: (error) =>

@@ -5,6 +5,7 @@ import { join, resolve } from "node:path";
 import { createApp } from "../api/app.js";
 import { AuthThrottle, type AuthThrottleOptions, DEFAULT_AUTH_THROTTLE } from "../api/auth-throttle.js";
 import { StreamSlots } from "../api/stream-slots.js";
+import type { Logger } from "../logger.js";
 import { packageRoot } from "../package-info.js";
 import { OperationLock } from "../runner/operation-lock.js";
 import { killLeftoversOfRun } from "../runner/process-group.js";
@@ -30,6 +31,9 @@ export interface ServerOptions {
   keepaliveMs: number;
   /** Finished runs kept on disk (0: all). */
   keepRuns: number;
+  logger: Logger;
+  /** Log each run's parameters (off by default: they may hold things a log should not). */
+  logParams?: boolean;
   /** Output that still arrives after a task exited is read for this long. */
   drainMs?: number;
   /** Timeouts and sizes every connection lives under. */
@@ -64,7 +68,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   await mkdir(uploadsDir, { recursive: true });
   const store = new RunStore(dataDir, { keepRuns: options.keepRuns });
   // A crash leaves its runs' process trees running; nothing else will ever stop them.
-  for (const runId of await store.init()) await killLeftoversOfRun(runId);
+  for (const runId of await store.init()) {
+    const killed = await killLeftoversOfRun(runId);
+    options.logger.warn({ runId, killedProcesses: killed }, "run was interrupted by a server crash");
+  }
 
   const lock = new OperationLock();
   const catalog = new TaskCatalog(tasksDir);
@@ -77,6 +84,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     taskTimeoutMs: options.taskTimeoutMs,
     killGraceMs: options.killGraceMs,
     drainMs: options.drainMs ?? 1000,
+    logger: options.logger,
+    logParams: options.logParams ?? false,
   });
   const app = createApp({
     token: options.token,
@@ -88,6 +97,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     streams: new StreamSlots(options.maxStreams ?? DEFAULT_MAX_STREAMS),
     authThrottle: new AuthThrottle(options.authThrottle ?? DEFAULT_AUTH_THROTTLE),
     contractYaml: await readFile(join(packageRoot, "openapi.yaml"), "utf8"),
+    logger: options.logger,
   });
 
   const server = await listen(app, { host: options.host, port: options.port, limits, tls });

@@ -80,9 +80,12 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   child.stdout.on("data", (chunk) => (output += chunk));
   child.stderr.on("data", (chunk) => (output += chunk));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 10_000);
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`server did not start:\n${output}`));
+    }, 30_000);
     const onData = () => {
-      const match = /listening on (http\S+)/.exec(output);
+      const match = /listening on (http[^\s"]+)/.exec(output);
       if (match?.[1]) {
         clearTimeout(timer);
         child.stdout.off("data", onData);
@@ -112,6 +115,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
         [code] = (await once(child, "exit")) as [number | null];
       }
       if (!options.keep) rmSync(root, { recursive: true, force: true });
+      // Every server a test starts also checks that its log never showed the token.
+      if (output.includes(token)) throw new Error("the server's output contains its token");
       return code;
     },
   };
@@ -135,5 +140,7 @@ export async function runCli(args: string[], env: NodeJS.ProcessEnv = {}, input?
   child.stderr.on("data", (chunk) => (stderr += chunk));
   child.stdin.end(input ?? "");
   const [code] = (await once(child, "close")) as [number | null];
+  const token = env.SDCI_TOKEN;
+  if (token && token.length >= 8 && (stdout + stderr).includes(token)) throw new Error("sdci-cli printed its token");
   return { code, stdout, stderr };
 }

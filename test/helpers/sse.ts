@@ -18,6 +18,8 @@ export async function readSse(
   let stop = false;
   const parser = createParser({
     onEvent(message: EventSourceMessage) {
+      // Events after the one `until` stopped at belong to whoever reads on from there.
+      if (stop) return;
       const event = {
         id: Number(message.id),
         event: message.event ?? "message",

@@ -28,7 +28,12 @@ const contractJson = createRoute({
   responses: {
     200: {
       description: "OpenAPI 3.1 document",
-      content: { "application/json": { schema: z.record(z.string(), z.unknown()) } },
+      content: {
+        "application/json": {
+          schema: z.record(z.string(), z.unknown()),
+          example: { openapi: "3.1.0", info: { title: "SDCI", version: "0.1.0" }, paths: {} },
+        },
+      },
     },
     ...problemResponses(400),
   },

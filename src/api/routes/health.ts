@@ -12,7 +12,7 @@ const health = createRoute({
   description: "Answers without authentication, for load balancers and monitoring.",
   security: [],
   responses: {
-    200: { description: "The server is serving", content: { "application/json": { schema: HealthSchema } } },
+    200: { description: "The server is serving", content: { "application/json": { schema: HealthSchema, example: { status: "ok", version: "0.1.0" } } } },
     ...problemResponses(400),
   },
 });

@@ -7,6 +7,7 @@ import { BusyError, StorageFullError, type TaskRunner } from "../../runner/task-
 import { problemResponse } from "../problem.js";
 import { createRouter } from "../router.js";
 import {
+  EXAMPLES,
   RunIdParam,
   RunSchema,
   StartRunBodySchema,
@@ -55,14 +56,22 @@ const startRun = createRoute({
   security: [{ bearerAuth: [] }],
   request: {
     params: z.object({ task: TaskNameParam }),
-    body: { required: false, content: { "application/json": { schema: StartRunBodySchema } } },
+    body: {
+      required: false,
+      content: { "application/json": { schema: StartRunBodySchema, example: { params: ["v1.2.3"] } } },
+    },
   },
   responses: {
     200: { description: "The run's events, live", content: sseContent },
     202: {
       description: "The run started",
       headers: z.object({ Location: z.string().openapi({ example: "/v1/runs/20261203T160755123Z-a1b2c3" }) }),
-      content: { "application/json": { schema: z.object({ run: RunSchema }).openapi("StartedRun") } },
+      content: {
+        "application/json": {
+          schema: z.object({ run: RunSchema }).openapi("StartedRun"),
+          example: { run: { ...EXAMPLES.run, status: "running", exitCode: null, finishedAt: null, durationMs: null } },
+        },
+      },
     },
     ...problemResponses(400, 401, 404, 413, 415, 429, 503, 507),
   },
@@ -78,7 +87,7 @@ const getRun = createRoute({
   security: [{ bearerAuth: [] }],
   request: { params: z.object({ id: RunIdParam }) },
   responses: {
-    200: { description: "The run", content: { "application/json": { schema: RunSchema } } },
+    200: { description: "The run", content: { "application/json": { schema: RunSchema, example: EXAMPLES.run } } },
     ...problemResponses(400, 401, 404, 429),
   },
 });
@@ -106,7 +115,12 @@ const listRuns = createRoute({
   responses: {
     200: {
       description: "The runs, newest first",
-      content: { "application/json": { schema: z.object({ runs: z.array(RunSchema) }).openapi("RunList") } },
+      content: {
+        "application/json": {
+          schema: z.object({ runs: z.array(RunSchema) }).openapi("RunList"),
+          example: { runs: [EXAMPLES.run] },
+        },
+      },
     },
     ...problemResponses(400, 401, 429),
   },
@@ -152,7 +166,10 @@ const cancelRun = createRoute({
   security: [{ bearerAuth: [] }],
   request: { params: z.object({ id: RunIdParam }) },
   responses: {
-    202: { description: "Cancelling; the run as it is now", content: { "application/json": { schema: RunSchema } } },
+    202: {
+      description: "Cancelling; the run as it is now",
+      content: { "application/json": { schema: RunSchema, example: { ...EXAMPLES.run, status: "running", exitCode: null, finishedAt: null, durationMs: null } } },
+    },
     ...problemResponses(400, 401, 404, 409, 429),
   },
 });
@@ -234,6 +251,7 @@ export function runRoutes({ catalog, runner, store, follow, streams }: RunRoutes
       if (error instanceof StorageFullError) return problemResponse("insufficient-storage", error.message);
       throw error;
     }
+    c.set("runId", started.record.id);
     if (endStream) return runEventsResponse(started.log, 0, { ...follow, onEnd: endStream }) as never;
     return c.json({ run: started.record }, 202, { Location: `/v1/runs/${started.record.id}` });
   });

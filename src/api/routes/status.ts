@@ -2,7 +2,7 @@ import { createRoute } from "@hono/zod-openapi";
 import { packageVersion } from "../../package-info.js";
 import type { OperationLock } from "../../runner/operation-lock.js";
 import { createRouter } from "../router.js";
-import { StatusSchema, problemResponses } from "../schemas.js";
+import { EXAMPLES, StatusSchema, problemResponses } from "../schemas.js";
 
 const status = createRoute({
   method: "get",
@@ -13,7 +13,7 @@ const status = createRoute({
   description: "`busy` names the run or upload that holds the server's one lock, or is null when a new one can start.",
   security: [{ bearerAuth: [] }],
   responses: {
-    200: { description: "The server's state", content: { "application/json": { schema: StatusSchema } } },
+    200: { description: "The server's state", content: { "application/json": { schema: StatusSchema, example: { busy: { kind: "run", id: EXAMPLES.run.id }, version: "0.1.0" } } } },
     ...problemResponses(401, 429),
   },
 });

@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { TaskCatalog } from "../../runner/task-catalog.js";
 import { createRouter } from "../router.js";
-import { TaskSchema, problemResponses } from "../schemas.js";
+import { EXAMPLES, TaskSchema, problemResponses } from "../schemas.js";
 
 const listTasks = createRoute({
   method: "get",
@@ -14,7 +14,12 @@ const listTasks = createRoute({
   responses: {
     200: {
       description: "The tasks, by name",
-      content: { "application/json": { schema: z.object({ tasks: z.array(TaskSchema) }).openapi("TaskList") } },
+      content: {
+        "application/json": {
+          schema: z.object({ tasks: z.array(TaskSchema) }).openapi("TaskList"),
+          example: { tasks: [EXAMPLES.task] },
+        },
+      },
     },
     ...problemResponses(401, 429),
   },

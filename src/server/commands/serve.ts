@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { Command, Option } from "clipanion";
 import * as t from "typanion";
+import { LOG_LEVELS, createLogger } from "../../logger.js";
 import { DEFAULT_HTTP_LIMITS } from "../http-limits.js";
 import { DEFAULT_MAX_STREAMS, StartupError, startServer } from "../server.js";
 
@@ -76,6 +77,13 @@ export class ServeCommand extends Command {
   });
   tlsCert = Option.String("--tls-cert", { description: "Serve HTTPS with this PEM certificate (chain) file" });
   tlsKey = Option.String("--tls-key", { description: "The PEM private key of --tls-cert" });
+  logLevel = Option.String("--log-level", process.env.SDCI_LOG_LEVEL ?? "info", {
+    description: `Least severe log records written: ${LOG_LEVELS.join(", ")} (env SDCI_LOG_LEVEL)`,
+    validator: t.isEnum(LOG_LEVELS),
+  });
+  logParams = Option.Boolean("--log-params", false, {
+    description: "Also log each run's parameters (off: they may carry what a log should not)",
+  });
 
   async execute(): Promise<number> {
     if ((this.tlsCert === undefined) !== (this.tlsKey === undefined)) {
@@ -100,6 +108,7 @@ export class ServeCommand extends Command {
     if (token.length < MIN_TOKEN_LENGTH) {
       this.context.stderr.write(`sdci-server: warning: the server token is shorter than ${MIN_TOKEN_LENGTH} characters\n`);
     }
+    const logger = createLogger(this.logLevel);
     let server;
     try {
       server = await startServer({
@@ -116,21 +125,27 @@ export class ServeCommand extends Command {
         limits: { headersTimeoutMs: this.headersTimeout * 1000, idleTimeoutMs: this.idleTimeout * 1000 },
         maxStreams: this.maxStreams,
         tls: this.tlsCert && this.tlsKey ? { certFile: this.tlsCert, keyFile: this.tlsKey } : undefined,
+        logger,
+        logParams: this.logParams,
       });
     } catch (error) {
       this.context.stderr.write(`sdci-server: ${startupMessage(error)}\n`);
       return 1;
     }
-    this.context.stdout.write(`sdci-server: listening on ${server.url}\n`);
+    // Where the server listens is said even at --log-level warn: it is what a person or a
+    // supervisor waits for (only "silent" silences it).
+    const announce = this.logLevel === "silent" ? logger : logger.child({}, { level: "info" });
+    announce.info({ url: server.url }, `listening on ${server.url}`);
     await new Promise<void>((resolveStop) => {
       const stop = (signal: NodeJS.Signals) => {
-        this.context.stdout.write(`sdci-server: ${signal}: stopping\n`);
+        logger.info({ signal }, "stopping");
         server.close().then(resolveStop);
       };
       process.once("SIGTERM", stop);
       process.once("SIGINT", stop);
     });
-    this.context.stdout.write("sdci-server: stopped\n");
+    logger.info("stopped");
+    logger.flush();
     return 0;
   }
 

@@ -1,0 +1,26 @@
+import type { MiddlewareHandler } from "hono";
+import { routePath } from "hono/route";
+import type { Logger } from "../logger.js";
+import type { ApiEnv } from "./router.js";
+
+/**
+ * One log record per request, by route pattern rather than raw path so that whatever a
+ * client puts in a URL stays out of the log; never a header, so never the token.
+ */
+export function requestLog(logger: Logger): MiddlewareHandler<ApiEnv> {
+  return async (c, next) => {
+    const started = performance.now();
+    await next();
+    const route = routePath(c) || "(none)";
+    logger.info(
+      {
+        method: c.req.method,
+        route,
+        status: c.res.status,
+        durationMs: Math.round((performance.now() - started) * 10) / 10,
+        runId: c.get("runId") ?? c.req.param("id"),
+      },
+      "request",
+    );
+  };
+}
