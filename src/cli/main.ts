@@ -2,10 +2,12 @@
 import { Builtins, Cli } from "clipanion";
 import { packageVersion } from "../package-info.js";
 import { CancelCommand } from "./commands/cancel.js";
+import { DeleteTokenCommand } from "./commands/delete-token.js";
 import { LogsCommand } from "./commands/logs.js";
 import { RunCommand } from "./commands/run.js";
 import { RunsCommand } from "./commands/runs.js";
 import { StatusCommand } from "./commands/status.js";
+import { StoreTokenCommand } from "./commands/store-token.js";
 import { TasksCommand } from "./commands/tasks.js";
 
 const cli = new Cli({
@@ -20,6 +22,8 @@ cli.register(CancelCommand);
 cli.register(RunsCommand);
 cli.register(TasksCommand);
 cli.register(StatusCommand);
+cli.register(StoreTokenCommand);
+cli.register(DeleteTokenCommand);
 cli.register(Builtins.HelpCommand);
 cli.register(Builtins.VersionCommand);
 cli.runExit(process.argv.slice(2));

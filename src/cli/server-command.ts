@@ -8,7 +8,7 @@ import { resolveToken } from "./token.js";
  * as one line.
  */
 export abstract class ServerCommand extends Command {
-  token = Option.String("--token", { description: "The server's token (else SDCI_TOKEN)" });
+  token = Option.String("--token", { description: "The server's token (else SDCI_TOKEN, else the OS keychain)" });
   caCert = Option.String("--ca-cert", {
     description: "Trust the CA (PEM) that signed an https server's certificate (or set NODE_EXTRA_CA_CERTS)",
   });
@@ -26,7 +26,7 @@ export abstract class ServerCommand extends Command {
     }
   }
 
-  protected resolveToken(): string {
+  protected resolveToken(): Promise<string> {
     return resolveToken(this.token, this.serverUrl);
   }
 }

@@ -2,6 +2,8 @@
 import { Builtins, Cli } from "clipanion";
 import { packageVersion } from "../package-info.js";
 import { ServeCommand } from "./commands/serve.js";
+import { SetupCommand } from "./commands/setup.js";
+import { UninstallCommand } from "./commands/uninstall.js";
 
 const cli = new Cli({
   binaryLabel: "SDCI server",
@@ -10,6 +12,8 @@ const cli = new Cli({
   enableColors: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR,
 });
 cli.register(ServeCommand);
+cli.register(SetupCommand);
+cli.register(UninstallCommand);
 cli.register(Builtins.HelpCommand);
 cli.register(Builtins.VersionCommand);
 cli.runExit(process.argv.slice(2));

@@ -138,6 +138,8 @@ export async function runCli(args: string[], env: NodeJS.ProcessEnv = {}, input?
   let stderr = "";
   child.stdout.on("data", (chunk) => (stdout += chunk));
   child.stderr.on("data", (chunk) => (stderr += chunk));
+  // A command that never reads stdin may exit before the input is written: that EPIPE is no failure.
+  child.stdin.on("error", () => {});
   child.stdin.end(input ?? "");
   const [code] = (await once(child, "close")) as [number | null];
   const token = env.SDCI_TOKEN;

@@ -18,7 +18,8 @@ export class RunCommand extends ServerCommand {
       with the task's exit code (128 + N when signal N ended it).
 
       Options go before SERVER_URL: everything after TASK is a parameter of the task, even
-      words that start with a dash. The token comes from \`--token\`, else \`SDCI_TOKEN\`.
+      words that start with a dash. The token comes from \`--token\`, else \`SDCI_TOKEN\`, else
+      the OS keychain (see \`store-token\`).
 
       If the connection drops, the CLI reconnects and resumes the output where it stopped, for up
       to a minute; the run itself goes on on the server whatever happens to the connection.

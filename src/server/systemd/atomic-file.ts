@@ -1,0 +1,51 @@
+import { randomBytes } from "node:crypto";
+import { chown, constants, mkdir, open, rename, rm } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+
+/**
+ * Writes `content` to `path` so that no reader ever sees a partial file and the bytes are
+ * never readable beyond `mode`: a new temp file is created (O_EXCL, so never someone else's
+ * file or link) with at most `mode`, set to exactly `mode` before the first byte whatever
+ * the umask, synced, then renamed over `path`. The owner is whoever runs this (root for /etc).
+ */
+export async function writeFileAtomically(path: string, content: string, mode: number): Promise<void> {
+  const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString("hex")}.tmp`);
+  const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode);
+  try {
+    try {
+      await handle.chmod(mode);
+      await handle.writeFile(content);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, path);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw error;
+  }
+  await syncFolder(dirname(path));
+}
+
+/** Makes the rename itself durable: a crash right after setup keeps the new file. */
+async function syncFolder(folder: string): Promise<void> {
+  const handle = await open(folder, constants.O_RDONLY | constants.O_DIRECTORY);
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Creates `path` and its missing parents with mode 0700; when an owner is given, the
+ * folders created here (never ones that existed) are handed to it.
+ */
+export async function ensureFolder(path: string, owner?: { uid: number; gid: number }): Promise<void> {
+  const firstCreated = await mkdir(path, { recursive: true, mode: 0o700 });
+  if (firstCreated === undefined || owner === undefined) return;
+  for (let folder = path; ; folder = dirname(folder)) {
+    await chown(folder, owner.uid, owner.gid);
+    if (folder === firstCreated || folder === dirname(folder)) break;
+  }
+}

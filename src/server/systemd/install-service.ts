@@ -1,0 +1,163 @@
+import { access, readFile } from "node:fs/promises";
+import { userInfo } from "node:os";
+import { join } from "node:path";
+import { InputLines } from "./input-lines.js";
+import { type ServiceRequest, type SystemdHost, prepareRunner, serverEntryPoint } from "./service-host.js";
+import {
+  type ServiceSpec,
+  TOKEN_VARIABLE,
+  environmentFilePath,
+  renderEnvironmentFile,
+  renderServiceUnit,
+  unitFilePath,
+} from "./service-unit.js";
+import { SetupError } from "./setup-error.js";
+import { parseFolder, parseListenAddress, parsePort, parseServiceName, readToken } from "./setup-options.js";
+import type { Step, StepRunner } from "./steps.js";
+import { type Account, lookupAccount } from "./user-account.js";
+
+export interface SetupRequest extends ServiceRequest {
+  ip?: string;
+  port: string;
+  token?: string;
+  tokenFile?: string;
+  tasksDir?: string;
+  uploadsDir?: string;
+  dataDir?: string;
+  user?: string;
+  force: boolean;
+}
+
+const MIN_TOKEN_LENGTH = 16;
+
+/**
+ * `sdci-server setup`: checks everything, shows or writes the environment file and the unit,
+ * then reloads, enables and (re)starts the service. Returns the exit code.
+ */
+export async function installService(request: SetupRequest, host: SystemdHost): Promise<number> {
+  const input = new InputLines(host.stdin);
+  try {
+    await install(request, host, input);
+    return 0;
+  } catch (error) {
+    host.stderr.write(`sdci-server: ${(error as Error).message}\n`);
+    return 1;
+  } finally {
+    input.close();
+  }
+}
+
+async function install(request: SetupRequest, host: SystemdHost, input: InputLines): Promise<void> {
+  const runner = prepareRunner(request, host);
+  const serviceName = parseServiceName(request.serviceName);
+  const listenAddress = parseListenAddress(request.ip);
+  const port = parsePort(request.port);
+  const account = await lookupAccount(request.user ?? invokingUser(host));
+  const folder = (option: string, value: string | undefined, fallback: string) =>
+    parseFolder(option, value ?? join(account.home, ".sdci", fallback));
+  const spec: ServiceSpec = {
+    serviceName,
+    user: account.name,
+    host: listenAddress,
+    port,
+    tasksDir: folder("--tasks-dir", request.tasksDir, "tasks"),
+    uploadsDir: folder("--uploads-dir", request.uploadsDir, "uploads"),
+    dataDir: folder("--data-dir", request.dataDir, "data"),
+    nodePath: process.execPath,
+    entryPoint: serverEntryPoint,
+  };
+  await access(spec.entryPoint).catch(() => {
+    throw new SetupError(`${spec.entryPoint} is missing: build the package first (npm run build)`);
+  });
+  const token = await readToken({
+    token: request.token,
+    tokenFile: request.tokenFile,
+    readStdinLine: () => input.next(),
+    stdinIsTerminal: Boolean(host.stdin.isTTY),
+  });
+  if (token.length < MIN_TOKEN_LENGTH) {
+    host.stderr.write(`sdci-server: warning: the token is shorter than ${MIN_TOKEN_LENGTH} characters\n`);
+  }
+  const unit = renderServiceUnit(spec);
+  const steps = setupSteps(spec, account, unit, renderEnvironmentFile(token));
+  const unitPath = unitFilePath(serviceName);
+  const existingUnit = await readFile(runner.hostPath(unitPath), "utf8").catch(() => undefined);
+
+  if (request.dryRun) {
+    printPlan(host, runner, steps, unit, existingUnit !== undefined);
+    return;
+  }
+  if (existingUnit !== undefined && !request.force && !(await confirmReplace(host, input, runner.hostPath(unitPath)))) {
+    throw new SetupError(`nothing changed: ${runner.hostPath(unitPath)} was kept (--force replaces it without asking)`);
+  }
+  await runner.run(steps);
+  printNextSteps(host, request, runner, spec);
+}
+
+/** Under sudo the person is SUDO_USER, and the service is meant for them, not for root. */
+function invokingUser(host: SystemdHost): string {
+  const sudoUser = host.env.SUDO_USER;
+  if (host.euid === 0 && sudoUser) return sudoUser;
+  return userInfo().username;
+}
+
+/** The env file goes first so the unit never points to a file that is not there yet. */
+function setupSteps(spec: ServiceSpec, account: Account, unit: string, environmentFile: string): Step[] {
+  const unitName = `${spec.serviceName}.service`;
+  const folders = [...new Set([spec.tasksDir, spec.uploadsDir, spec.dataDir])];
+  return [
+    ...folders.map((path): Step => ({ kind: "user-folder", path, owner: account })),
+    { kind: "root-folder", path: "/etc/sdci" },
+    { kind: "write", path: environmentFilePath(spec.serviceName), content: environmentFile, mode: 0o600 },
+    { kind: "root-folder", path: "/etc/systemd/system" },
+    { kind: "write", path: unitFilePath(spec.serviceName), content: unit, mode: 0o644 },
+    { kind: "systemctl", args: ["daemon-reload"] },
+    { kind: "systemctl", args: ["enable", unitName] },
+    { kind: "systemctl", args: ["restart", unitName] },
+  ];
+}
+
+/** The default is no: an empty line, end of input or anything but y/yes keeps the unit. */
+async function confirmReplace(host: SystemdHost, input: InputLines, unitPath: string): Promise<boolean> {
+  host.stdout.write(`${unitPath} already exists. Replace it and its token file? [y/N] `);
+  const answer = await input.next();
+  if (answer === undefined) host.stdout.write("\n");
+  return /^\s*y(es)?\s*$/i.test(answer ?? "");
+}
+
+function printPlan(host: SystemdHost, runner: StepRunner, steps: Step[], unit: string, unitExists: boolean): void {
+  const out = host.stdout;
+  out.write("Dry run: nothing is written, nothing is started.\n\n");
+  for (const step of steps) {
+    if (step.kind !== "write") continue;
+    const isUnit = step.path.endsWith(".service");
+    const note = isUnit
+      ? unitExists
+        ? "replaces the existing unit; asks first unless --force"
+        : "new"
+      : "owner root, mode 0600; the token is hidden here";
+    out.write(`--- ${runner.hostPath(step.path)} (${note})\n`);
+    out.write(isUnit ? unit : `${TOKEN_VARIABLE}=********\n`);
+    out.write("\n");
+  }
+  out.write("--- commands\n");
+  for (const step of steps) out.write(`${runner.describe(step)}\n`);
+}
+
+function printNextSteps(host: SystemdHost, request: SetupRequest, runner: StepRunner, spec: ServiceSpec): void {
+  const name = spec.serviceName;
+  const address = spec.host.includes(":") ? `[${spec.host}]` : spec.host;
+  const started = request.root === undefined || request.systemctl !== undefined;
+  host.stdout.write(
+    [
+      started
+        ? `sdci-server: the service ${name} is installed, enabled and (re)started: http://${address}:${spec.port}`
+        : `sdci-server: the files of the service ${name} are written under ${runner.hostPath("/")}; systemctl was not run`,
+      `  status:  systemctl status ${name}`,
+      `  logs:    journalctl -u ${name} -f`,
+      `  tasks:   ${spec.tasksDir}/<name>.sh`,
+      `  undo:    sdci-server uninstall --service-name ${name}`,
+      "",
+    ].join("\n"),
+  );
+}
