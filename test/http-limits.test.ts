@@ -143,3 +143,16 @@ describe("HTTP limits", () => {
     }
   });
 });
+
+test("a --keepalive not shorter than --idle-timeout is refused at start, in one line", async () => {
+  const failed = await startTestServer({ args: ["--keepalive", "60", "--idle-timeout", "60"] }).then(
+    async (started) => {
+      await started.stop();
+      return undefined;
+    },
+    (error: Error) => error.message,
+  );
+  assert.ok(failed, "the server started");
+  const output = failed.replace(/^server exited with 1:\n/, "").trim();
+  assert.equal(output, "sdci-server: --keepalive must be shorter than --idle-timeout, or idle event streams would be cut");
+});
