@@ -25,24 +25,45 @@ class FullDiskStore extends RunStore {
   }
 }
 
+async function runnerIn(root: string, drainMs = 200) {
+  const store = new FullDiskStore(join(root, "data"));
+  await store.init();
+  const lock = new OperationLock();
+  const runner = new TaskRunner({
+    store,
+    lock,
+    tasksDir: root,
+    uploadsDir: root,
+    secrets: [],
+    taskTimeoutMs: 0,
+    killGraceMs: 500,
+    drainMs,
+  });
+  return { store, lock, runner, catalog: new TaskCatalog(root) };
+}
+
+test("output lost after the task exited on its own still fails the run: its exit code cannot vouch for lost lines", async () => {
+  const root = mkdtempSync(join(tmpdir(), "sdci-full-"));
+  try {
+    // The leader exits at once; its background child writes while the runner drains the pipes.
+    writeFileSync(join(root, "quick.sh"), "(sleep 0.3; echo late) & exit 0\n");
+    const { runner, catalog, lock } = await runnerIn(root, 3000);
+    const { done } = runner.start((await catalog.resolve("quick"))!, []);
+    const finished = await done;
+    assert.equal(finished.status, "failed");
+    assert.match(finished.reason ?? "", /disk is full/);
+    assert.equal(lock.holder, null);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
 test("a log that refuses output and the exit event: task stopped, run failed with a reason, readers end, lock free", async () => {
   const root = mkdtempSync(join(tmpdir(), "sdci-full-"));
   try {
     writeFileSync(join(root, "chatty.sh"), "echo one; sleep 60; echo two\n");
-    const store = new FullDiskStore(join(root, "data"));
-    await store.init();
-    const lock = new OperationLock();
-    const runner = new TaskRunner({
-      store,
-      lock,
-      tasksDir: root,
-      uploadsDir: root,
-      secrets: [],
-      taskTimeoutMs: 0,
-      killGraceMs: 500,
-      drainMs: 200,
-    });
-    const task = (await new TaskCatalog(root).resolve("chatty"))!;
+    const { store, lock, runner, catalog } = await runnerIn(root);
+    const task = (await catalog.resolve("chatty"))!;
     const started = performance.now();
     const { record, log, done } = runner.start(task, []);
     const reader = new Response(followRunLog(log, 0, { keepaliveMs: 60_000 })).text();

@@ -166,16 +166,17 @@ export class TaskRunner {
 
     /**
      * Appends output to the log; when the disk refuses it, the run cannot keep its promise of
-     * no lost line, so the task is stopped and the rest of its output is dropped.
+     * no lost line, so the task is stopped, the rest of its output is dropped, and the run
+     * fails even if the task had already exited on its own.
      */
-    let outputLost = false;
+    let outputLost: string | null = null;
     const appendOutput = (stream: "stdout" | "stderr", text: string) => {
       if (outputLost) return;
       try {
         log.append("output", { stream, text });
       } catch (error) {
-        outputLost = true;
-        stop("failed", storageFailure(error));
+        outputLost = storageFailure(error);
+        stop("failed", outputLost);
       }
     };
 
@@ -219,14 +220,14 @@ export class TaskRunner {
         decoder.end();
       }
       if (error) appendOutput("stderr", `sdci: could not start the task: ${error.message}\n`);
-      const status: RunStatus = stopReason ?? (code === 0 ? "succeeded" : "failed");
+      const status: RunStatus = outputLost ? "failed" : (stopReason ?? (code === 0 ? "succeeded" : "failed"));
       Object.assign(record, {
         status,
         exitCode: code,
         signal,
         finishedAt: new Date().toISOString(),
         durationMs: Math.round(performance.now() - started),
-        reason: stopWhy,
+        reason: outputLost ?? stopWhy,
       } satisfies Partial<RunRecord>);
       this.#finish(record, log, logger);
       const { status: finalStatus, exitCode, signal: finalSignal, durationMs, reason } = record;
