@@ -32,6 +32,8 @@ export interface TestServerOptions {
   env?: NodeJS.ProcessEnv;
   /** Reuse folders of an earlier server (restart tests). */
   root?: string;
+  /** The token to use instead of a random one (for a token file the test writes first). */
+  token?: string;
   keep?: boolean;
   /** Working folder of the server process (default: the test's). */
   cwd?: string;
@@ -52,7 +54,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const dataDir = join(root, "data");
   mkdirSync(tasksDir, { recursive: true });
   for (const [name, body] of Object.entries(options.tasks ?? {})) writeTask(tasksDir, name, body);
-  const token = randomBytes(24).toString("base64url");
+  const token = options.token ?? randomBytes(24).toString("base64url");
   const child = spawn(
     process.execPath,
     [
@@ -130,19 +132,58 @@ export interface CliResult {
 
 /** Runs the built sdci-cli to completion. */
 export async function runCli(args: string[], env: NodeJS.ProcessEnv = {}, input?: string): Promise<CliResult> {
+  return startCli(args, env, input).result;
+}
+
+export interface RunningCli {
+  child: ChildProcess;
+  /** Resolves once the text seen on stdout so far matches, with the wall-clock time it did. */
+  stdoutMatches(pattern: RegExp): Promise<{ at: number; match: RegExpExecArray }>;
+  result: Promise<CliResult>;
+}
+
+/** Starts the built sdci-cli and lets a test watch its stdout as it arrives. */
+export function startCli(args: string[], env: NodeJS.ProcessEnv = {}, input?: string): RunningCli {
   const child = spawn(process.execPath, [cliBin, ...args], {
     env: { ...process.env, SDCI_TOKEN: "", ...env },
     stdio: ["pipe", "pipe", "pipe"],
   });
   let stdout = "";
   let stderr = "";
-  child.stdout.on("data", (chunk) => (stdout += chunk));
-  child.stderr.on("data", (chunk) => (stderr += chunk));
+  const watchers: Array<{ pattern: RegExp; resolve: (seen: { at: number; match: RegExpExecArray }) => void }> = [];
+  child.stdout!.setEncoding("utf8");
+  child.stderr!.setEncoding("utf8");
+  child.stdout!.on("data", (chunk: string) => {
+    stdout += chunk;
+    const at = Date.now();
+    for (const watcher of [...watchers]) {
+      const match = watcher.pattern.exec(stdout);
+      if (match) {
+        watchers.splice(watchers.indexOf(watcher), 1);
+        watcher.resolve({ at, match });
+      }
+    }
+  });
+  child.stderr!.on("data", (chunk: string) => (stderr += chunk));
   // A command that never reads stdin may exit before the input is written: that EPIPE is no failure.
-  child.stdin.on("error", () => {});
-  child.stdin.end(input ?? "");
-  const [code] = (await once(child, "close")) as [number | null];
-  const token = env.SDCI_TOKEN;
-  if (token && token.length >= 8 && (stdout + stderr).includes(token)) throw new Error("sdci-cli printed its token");
-  return { code, stdout, stderr };
+  child.stdin!.on("error", () => {});
+  child.stdin!.end(input ?? "");
+  const result = once(child, "close").then(([code]) => {
+    const token = env.SDCI_TOKEN;
+    if (token && token.length >= 8 && (stdout + stderr).includes(token)) throw new Error("sdci-cli printed its token");
+    return { code: code as number | null, stdout, stderr };
+  });
+  return {
+    child,
+    result,
+    stdoutMatches(pattern) {
+      return new Promise((resolve, reject) => {
+        const match = pattern.exec(stdout);
+        if (match) return resolve({ at: Date.now(), match });
+        watchers.push({ pattern, resolve });
+        const ended = () => reject(new Error(`the CLI ended without printing ${pattern}:\n${stdout}`));
+        void result.then(ended, ended);
+      });
+    },
+  };
 }

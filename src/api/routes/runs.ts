@@ -203,6 +203,8 @@ const runEvents = createRoute({
 /**
  * A body the route reads must say it is JSON: without this a missing Content-Type would make
  * the validator skip the body, and a form or text body would start a run with no parameters.
+ * It runs before anything reads the body, so the server can still skip the unread body and
+ * keep the connection.
  */
 const requireJsonWhenBodySent: MiddlewareHandler = async (c, next) => {
   const hasBody = c.req.header("transfer-encoding") !== undefined || Number(c.req.header("content-length") ?? 0) > 0;
@@ -213,10 +215,22 @@ const requireJsonWhenBodySent: MiddlewareHandler = async (c, next) => {
   await next();
 };
 
-const limitRunBody = bodyLimit({
-  maxSize: MAX_RUN_BODY_BYTES,
-  onError: () => problemResponse("payload-too-large", `the body may have at most ${MAX_RUN_BODY_BYTES} bytes`),
-});
+const tooLarge = (headers?: Record<string, string>) =>
+  problemResponse("payload-too-large", `the body may have at most ${MAX_RUN_BODY_BYTES} bytes`, { headers });
+
+/**
+ * A declared length over the limit is refused before the body is touched. Once Hono's
+ * bodyLimit has opened the body as a web stream, @hono/node-server can no longer skip the
+ * rest of it: it drops the socket half a second after an answer that promised keep-alive,
+ * and the client's next request on it fails.
+ */
+const refuseDeclaredOversize: MiddlewareHandler = async (c, next) => {
+  if (Number(c.req.header("content-length") ?? 0) > MAX_RUN_BODY_BYTES) return tooLarge();
+  await next();
+};
+
+/** A chunked body over the limit has been read in part: the connection ends with the answer. */
+const limitStreamedBody = bodyLimit({ maxSize: MAX_RUN_BODY_BYTES, onError: () => tooLarge({ Connection: "close" }) });
 
 export interface RunRoutesDeps {
   catalog: TaskCatalog;
@@ -229,7 +243,7 @@ export interface RunRoutesDeps {
 /** Starting runs and reading them back. */
 export function runRoutes({ catalog, runner, store, follow, streams }: RunRoutesDeps) {
   const router = createRouter();
-  router.use("/v1/tasks/:task/runs", limitRunBody, requireJsonWhenBodySent);
+  router.use("/v1/tasks/:task/runs", requireJsonWhenBodySent, refuseDeclaredOversize, limitStreamedBody);
 
   router.openapi(startRun, async (c) => {
     const { task: name } = c.req.valid("param");
