@@ -1,5 +1,5 @@
 export interface AuthThrottleOptions {
-  /** Wrong tokens from one address within `windowMs` that get it refused. */
+  /** Wrong tokens from one address within `windowMs` that get it refused (0: never refused). */
   maxFailures: number;
   windowMs: number;
   /** How long a refused address stays refused. */
@@ -42,6 +42,7 @@ export class AuthThrottle {
   /** Counts a wrong token; the failure that reaches the limit starts the block (and returns true). */
   recordFailure(address: string, now = Date.now()): boolean {
     const { maxFailures, windowMs, blockMs, maxAddresses } = this.options;
+    if (maxFailures === 0) return false;
     const state = this.#addresses.get(address) ?? { failures: [], blockedUntil: 0 };
     // Re-inserted so that Map order is least recently failing first.
     this.#addresses.delete(address);

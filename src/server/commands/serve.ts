@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import { Command, Option } from "clipanion";
 import * as t from "typanion";
 import { LOG_LEVELS, createLogger } from "../../logger.js";
+import { DEFAULT_AUTH_THROTTLE } from "../../api/auth-throttle.js";
 import { DEFAULT_HTTP_LIMITS } from "../http-limits.js";
 import { DEFAULT_MAX_STREAMS, StartupError, startServer } from "../server.js";
 
@@ -75,6 +76,10 @@ export class ServeCommand extends Command {
     description: "Event and log streams open at once; more get 503 with Retry-After",
     validator: t.cascade(t.isNumber(), [t.isInteger(), t.isInInclusiveRange(1, 100_000)]),
   });
+  authMaxFailures = Option.String("--auth-max-failures", String(DEFAULT_AUTH_THROTTLE.maxFailures), {
+    description: "Wrong tokens from one address within a minute before it is refused for a minute (0: never)",
+    validator: t.cascade(t.isNumber(), [t.isInteger(), t.isInInclusiveRange(0, 1_000_000)]),
+  });
   tlsCert = Option.String("--tls-cert", { description: "Serve HTTPS with this PEM certificate (chain) file" });
   tlsKey = Option.String("--tls-key", { description: "The PEM private key of --tls-cert" });
   logLevel = Option.String("--log-level", process.env.SDCI_LOG_LEVEL ?? "info", {
@@ -124,6 +129,7 @@ export class ServeCommand extends Command {
         keepRuns: this.keepRuns,
         limits: { headersTimeoutMs: this.headersTimeout * 1000, idleTimeoutMs: this.idleTimeout * 1000 },
         maxStreams: this.maxStreams,
+        authThrottle: { ...DEFAULT_AUTH_THROTTLE, maxFailures: this.authMaxFailures },
         tls: this.tlsCert && this.tlsKey ? { certFile: this.tlsCert, keyFile: this.tlsKey } : undefined,
         logger,
         logParams: this.logParams,
