@@ -781,7 +781,7 @@ export interface operations {
                      *       "type": "urn:sdci:problem:too-many-streams",
                      *       "title": "Too many open event streams",
                      *       "status": 503,
-                     *       "detail": "at most 32 event or log streams may be open at once"
+                     *       "detail": "at most 256 event or log streams may be open at once"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -1001,7 +1001,7 @@ export interface operations {
                      *       "type": "urn:sdci:problem:too-many-streams",
                      *       "title": "Too many open event streams",
                      *       "status": 503,
-                     *       "detail": "at most 32 event or log streams may be open at once"
+                     *       "detail": "at most 256 event or log streams may be open at once"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -1347,7 +1347,7 @@ export interface operations {
                      *       "type": "urn:sdci:problem:too-many-streams",
                      *       "title": "Too many open event streams",
                      *       "status": 503,
-                     *       "detail": "at most 32 event or log streams may be open at once"
+                     *       "detail": "at most 256 event or log streams may be open at once"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];

@@ -148,7 +148,7 @@ const ERROR_RESPONSES: Record<number, { description: string; kind: ProblemKind; 
   503: {
     description: "Too many event or log streams open at once; see Retry-After",
     kind: "too-many-streams",
-    detail: "at most 32 event or log streams may be open at once",
+    detail: "at most 256 event or log streams may be open at once",
   },
   507: {
     description: "The server's disk is full",

@@ -45,7 +45,8 @@ export interface ServerOptions {
   tls?: TlsFiles;
 }
 
-export const DEFAULT_MAX_STREAMS = 32;
+/** Enough for a hundred readers of one run with room to spare; two file descriptors each. */
+export const DEFAULT_MAX_STREAMS = 256;
 
 export interface RunningServer {
   url: string;
