@@ -244,6 +244,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/assets/{path}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Upload a file or a folder
+         * @description Stores the body at `path` under the server's uploads folder, atomically: the destination either holds exactly the bytes sent or does not exist. Nothing is ever replaced (409). A raw body (`application/octet-stream`, or no Content-Type as `curl -T` sends it) is a file; an `application/x-tar` body is a folder, extracted whole before it appears (plain files and folders only). Send `Content-Length` or a chunked body, and `Content-Digest: sha-256=:<base64>:` (RFC 9530) as a header or trailer to have the body verified (422 on a mismatch). With `Expect: 100-continue` the server refuses (or accepts) before the body is sent.
+         */
+        put: operations["uploadAsset"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -370,6 +390,20 @@ export interface components {
             kind: "run" | "upload";
             id: string;
         } | null;
+        Asset: {
+            /** @example releases/v1.2.3/app.tar.gz */
+            path: string;
+            /**
+             * @description Bytes received (for a folder: of the tar stream)
+             * @example 48213
+             */
+            size: number;
+            /**
+             * @description Hex SHA-256 of the bytes received (for a folder: of the tar stream)
+             * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+             */
+            sha256: string;
+        };
     };
     responses: never;
     parameters: never;
@@ -1411,6 +1445,197 @@ export interface operations {
                      *       "title": "The server is busy with another run or upload",
                      *       "status": 429,
                      *       "detail": "the server is busy with another run or upload"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    uploadAsset: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description RFC 9530 digest of the body; `sha-256` is checked */
+                "content-digest"?: string;
+            };
+            path: {
+                /** @description Destination under the uploads folder; its `/` may be sent raw or as `%2F`. Each part: letters, digits and `._+@=,~-`, starting with a letter, digit or `_`, at most 255 characters. */
+                path: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/octet-stream": string;
+                "application/x-tar": string;
+            };
+        };
+        responses: {
+            /** @description The asset is in place */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "path": "releases/v1.2.3/app.tar.gz",
+                     *       "size": 48213,
+                     *       "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Asset"];
+                };
+            };
+            /** @description Bad destination path, bad archive entry, or a body that ended early */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sdci:problem:invalid-request",
+                     *       "title": "The request is not valid",
+                     *       "status": 400,
+                     *       "detail": "bad destination path: empty part (a leading, trailing or doubled '/')"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or wrong bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sdci:problem:unauthorized",
+                     *       "title": "A valid bearer token is required",
+                     *       "status": 401,
+                     *       "detail": "the token was not accepted"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The destination (or a file where a parent folder should be) already exists */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sdci:problem:asset-exists",
+                     *       "title": "The destination already exists",
+                     *       "status": 409,
+                     *       "detail": "'releases/v1.2.3/app.tar.gz' already exists on the server; uploads never replace anything"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Neither Content-Length nor a chunked body */
+            411: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sdci:problem:length-required",
+                     *       "title": "The body's length must be declared",
+                     *       "status": 411,
+                     *       "detail": "send Content-Length, or the body with chunked Transfer-Encoding"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the server's --max-upload-size */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sdci:problem:payload-too-large",
+                     *       "title": "The request body is too large",
+                     *       "status": 413,
+                     *       "detail": "an upload may have at most 2147483648 bytes (the server's --max-upload-size)"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Neither application/octet-stream nor application/x-tar */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sdci:problem:unsupported-media-type",
+                     *       "title": "Unsupported Content-Type",
+                     *       "status": 415,
+                     *       "detail": "send a file as application/octet-stream or a folder as application/x-tar"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body does not match its Content-Digest */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sdci:problem:digest-mismatch",
+                     *       "title": "The body does not match its Content-Digest",
+                     *       "status": 422,
+                     *       "detail": "the body's sha-256 is qBuxMf7PPXWDAxGEUCO9I+JrewvBKn901B/oP9+TgWM=, not LXEWQrcmsEQBYnyp+6wy9chTD7GQPMTbAiWHF5IaSIE= as Content-Digest said"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Busy with another run or upload, or too many wrong tokens from this address; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sdci:problem:busy",
+                     *       "title": "The server is busy with another run or upload",
+                     *       "status": 429,
+                     *       "detail": "the server is busy with another run or upload"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The server has no room for the upload */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sdci:problem:insufficient-storage",
+                     *       "title": "The server's disk is full",
+                     *       "status": 507,
+                     *       "detail": "the server has no room for this upload (its disk is full); nothing was kept"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];

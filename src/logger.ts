@@ -1,9 +1,8 @@
-import { pino, type Logger, type Level } from "pino";
+import { pino, type Logger } from "pino";
 import pretty from "pino-pretty";
+import type { LogLevel } from "./log-levels.js";
 
 export type { Logger };
-export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
-export type LogLevel = Level | "silent";
 
 /**
  * The server's log: one JSON line per record for journald and log shippers, or readable

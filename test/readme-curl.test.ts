@@ -1,7 +1,10 @@
 // Issue 7: every curl recipe in the README works as written, in README order.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { readFileSync, readdirSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { promisify } from "node:util";
@@ -13,7 +16,7 @@ const bash = promisify(execFile);
 /** The README's curl commands, continuation lines joined, in reading order. */
 function readmeCurlLines(): string[] {
   const text = readFileSync(join(repoRoot, "README.md"), "utf8").replace(/\\\n\s*/g, "");
-  return text.split("\n").map((line) => line.trim()).filter((line) => line.startsWith("curl "));
+  return text.split("\n").map((line) => line.trim()).filter((line) => line.startsWith("curl ") || line.includes(" | curl "));
 }
 
 interface Recipe {
@@ -62,7 +65,34 @@ const RECIPES: Recipe[] = [
     },
   },
   { matches: /\/v1\/status"$/, check: (out) => assert.equal(json(out).busy, null) },
+  {
+    matches: /-T app\.tar\.gz .*Content-Digest: sha-256=.*\/v1\/assets\/releases\/v1\.2\.3\/"$/,
+    check: (out, env) => assert.deepEqual(json(out), { path: "releases/v1.2.3/app.tar.gz", size: Number(env.APP_SIZE), sha256: env.APP_SHA256 }),
+  },
+  {
+    matches: /^tar -C dist -cf - \. \| curl .*application\/x-tar.*\/v1\/assets\/releases\/v1\.2\.3\/dist"$/,
+    check: (out) => assert.equal(json(out).path, "releases/v1.2.3/dist"),
+  },
+  {
+    matches: /-N -X POST .*"params":\["v1\.2\.3"\].*\/v1\/tasks\/deploy-release\/runs"$/,
+    check: (out) => {
+      assert.match(out, /current -> releases\/v1\.2\.3/);
+      assert.match(out, /event: exit\ndata: \{"status":"succeeded","exitCode":0/);
+    },
+  },
 ];
+
+/** A folder with what the upload recipes send: ./app.tar.gz and ./dist. */
+function uploadFiles(env: Record<string, string>): string {
+  const work = mkdtempSync(join(tmpdir(), "sdci-readme-"));
+  mkdirSync(join(work, "dist"));
+  writeFileSync(join(work, "dist", "index.html"), "<h1>v1.2.3</h1>\n");
+  execFileSync("tar", ["-czf", "app.tar.gz", "-C", "dist", "."], { cwd: work });
+  const archive = readFileSync(join(work, "app.tar.gz"));
+  env.APP_SIZE = String(archive.length);
+  env.APP_SHA256 = createHash("sha256").update(archive).digest("hex");
+  return work;
+}
 
 test("every curl line in the README runs against a real server and prints what it should", { timeout: 60_000 }, async () => {
   const examples = join(repoRoot, "examples", "tasks");
@@ -71,6 +101,7 @@ test("every curl line in the README runs against a real server and prints what i
   );
   const server = await startTestServer({ tasks });
   const env: Record<string, string> = { SDCI_URL: server.url, SDCI_TOKEN: server.token };
+  const work = uploadFiles(env);
   const lines = readmeCurlLines();
   assert.ok(lines.length >= RECIPES.length, "the README lost curl recipes");
   try {
@@ -84,10 +115,11 @@ test("every curl line in the README runs against a real server and prints what i
       if (line.includes("/v1/status")) {
         await waitFor(async () => (await (await fetch(`${server.url}/v1/status`, { headers: server.auth })).json()).busy === null);
       }
-      const { stdout } = await bash("bash", ["-c", line], { env: { ...process.env, ...env }, timeout: 20_000 });
+      const { stdout } = await bash("bash", ["-c", line], { cwd: work, env: { ...process.env, ...env }, timeout: 20_000 });
       recipe[0]!.check(stdout, env);
     }
   } finally {
     await server.stop();
+    rmSync(work, { recursive: true, force: true });
   }
 });

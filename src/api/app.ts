@@ -1,5 +1,6 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { HTTPException } from "hono/http-exception";
+import type { AssetUploads } from "../assets/asset-uploads.js";
 import type { OperationLock } from "../runner/operation-lock.js";
 import type { RunStore } from "../runner/run-store.js";
 import type { TaskCatalog } from "../runner/task-catalog.js";
@@ -11,6 +12,7 @@ import { rejectDotSegments } from "./dot-segments.js";
 import { type ProblemKind, problemResponse } from "./problem.js";
 import { type ApiEnv, createRouter } from "./router.js";
 import { requestLog } from "./request-log.js";
+import { assetRoutes } from "./routes/assets.js";
 import { contractRoutes } from "./routes/contract.js";
 import { docsRoutes } from "./routes/docs.js";
 import { healthRoutes } from "./routes/health.js";
@@ -28,6 +30,7 @@ export interface AppDeps {
   runner: TaskRunner;
   store: RunStore;
   lock: OperationLock;
+  uploads: AssetUploads;
   follow: FollowOptions;
   /** The cap on open event and log streams. */
   streams: StreamSlots;
@@ -67,6 +70,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<ApiEnv> {
   app.route("/", taskRoutes(deps.catalog));
   app.route("/", runRoutes(deps));
   app.route("/", statusRoutes(deps.lock));
+  app.route("/", assetRoutes(deps.uploads));
 
   app.notFound((c) => problemResponse("not-found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`));
   app.onError((error, c) => {

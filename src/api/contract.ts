@@ -1,4 +1,5 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
+import { AssetUploads } from "../assets/asset-uploads.js";
 import { packageVersion } from "../package-info.js";
 import { OperationLock } from "../runner/operation-lock.js";
 import { RunStore } from "../runner/run-store.js";
@@ -32,6 +33,7 @@ export function contractDocument(app: OpenAPIHono<ApiEnv>) {
       { name: "server", description: "Health and state of the server" },
       { name: "tasks", description: "The task scripts the server can run" },
       { name: "runs", description: "Runs of tasks, their output and exit codes" },
+      { name: "assets", description: "Build artifacts uploaded to the server, atomically" },
       { name: "contract", description: "This document" },
     ],
   });
@@ -57,6 +59,7 @@ export function describeApi() {
     runner,
     store,
     lock,
+    uploads: new AssetUploads({ uploadsDir: "/nonexistent", maxBytes: 0, maxEntries: 0, lock }),
     follow: { keepaliveMs: 15_000 },
     streams: new StreamSlots(0),
     authThrottle: new AuthThrottle(),

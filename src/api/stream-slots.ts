@@ -1,5 +1,8 @@
 import { problemResponse } from "./problem.js";
 
+/** Enough for a hundred readers of one run with room to spare; two file descriptors each. */
+export const DEFAULT_MAX_STREAMS = 256;
+
 /** When a reader may try again after 503: streams of short runs free their slots in seconds. */
 const STREAMS_RETRY_AFTER_SECONDS = "10";
 

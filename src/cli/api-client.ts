@@ -1,6 +1,10 @@
 import createClient from "openapi-fetch";
 import type { components, paths } from "../../generated/schema.js";
 import { CliError } from "./cli-error.js";
+import { normalizeServerUrl } from "./server-url.js";
+
+// Also offered here for commands that load the client anyway.
+export { normalizeServerUrl };
 
 export type Run = components["schemas"]["Run"];
 export type Problem = components["schemas"]["Problem"];
@@ -9,20 +13,6 @@ export type ApiClient = ReturnType<typeof createApiClient>;
 /** The generated, typed client for one server, carrying the bearer token on every call. */
 export function createApiClient(serverUrl: string, token: string) {
   return createClient<paths>({ baseUrl: normalizeServerUrl(serverUrl), headers: { Authorization: `Bearer ${token}` } });
-}
-
-/** The server URL as the user means it: http(s) only, no trailing slash. */
-export function normalizeServerUrl(serverUrl: string): string {
-  let url: URL;
-  try {
-    url = new URL(serverUrl);
-  } catch {
-    throw new CliError(`not a server URL: '${serverUrl}' (expected something like http://127.0.0.1:8842)`);
-  }
-  if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new CliError(`not a server URL: '${serverUrl}' (use http:// or https://)`);
-  }
-  return serverUrl.replace(/\/+$/, "");
 }
 
 /** Turns a non-2xx answer into the one line a person needs, from its problem+json body. */

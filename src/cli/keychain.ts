@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { normalizeServerUrl } from "./api-client.js";
+import { normalizeServerUrl } from "./server-url.js";
 import { CliError } from "./cli-error.js";
 import type { KeychainReply, KeychainRequest } from "./keychain-helper.js";
 

@@ -5,6 +5,7 @@ import { CancelCommand } from "./commands/cancel.js";
 import { DeleteTokenCommand } from "./commands/delete-token.js";
 import { LogsCommand } from "./commands/logs.js";
 import { RunCommand } from "./commands/run.js";
+import { UploadAssetCommand } from "./commands/upload-asset.js";
 import { RunsCommand } from "./commands/runs.js";
 import { StatusCommand } from "./commands/status.js";
 import { StoreTokenCommand } from "./commands/store-token.js";
@@ -17,6 +18,7 @@ const cli = new Cli({
   enableColors: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR,
 });
 cli.register(RunCommand);
+cli.register(UploadAssetCommand);
 cli.register(LogsCommand);
 cli.register(CancelCommand);
 cli.register(RunsCommand);

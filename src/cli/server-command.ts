@@ -5,7 +5,9 @@ import { resolveToken } from "./token.js";
 
 /**
  * A command that talks to one server: takes `--token` and `--ca-cert`, and prints failures
- * as one line.
+ * as one line. Subclasses import the API client and anything else that pulls in a package
+ * inside `run()`, so `--help` and `--version` load nothing but clipanion (test/startup.test.ts
+ * holds them to it).
  */
 export abstract class ServerCommand extends Command {
   token = Option.String("--token", { description: "The server's token (else SDCI_TOKEN, else the OS keychain)" });

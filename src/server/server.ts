@@ -4,7 +4,10 @@ import type { AddressInfo } from "node:net";
 import { join, resolve } from "node:path";
 import { createApp } from "../api/app.js";
 import { AuthThrottle, type AuthThrottleOptions, DEFAULT_AUTH_THROTTLE } from "../api/auth-throttle.js";
-import { StreamSlots } from "../api/stream-slots.js";
+import { DEFAULT_MAX_STREAMS, StreamSlots } from "../api/stream-slots.js";
+import { AssetUploads } from "../assets/asset-uploads.js";
+import { deferContinueForUploads } from "../assets/expect-continue.js";
+import { sweepTempLeftovers } from "../assets/temp-sweeper.js";
 import type { Logger } from "../logger.js";
 import { packageRoot } from "../package-info.js";
 import { OperationLock } from "../runner/operation-lock.js";
@@ -17,8 +20,6 @@ import { listen } from "./listen.js";
 import { StartupError } from "./startup-error.js";
 import { type TlsFiles, loadTlsCredentials } from "./tls.js";
 
-export { StartupError };
-
 export interface ServerOptions {
   host: string;
   port: number;
@@ -29,6 +30,10 @@ export interface ServerOptions {
   taskTimeoutMs: number;
   killGraceMs: number;
   keepaliveMs: number;
+  /** Largest upload body accepted, in bytes. */
+  maxUploadBytes: number;
+  /** Most entries a folder upload may hold. */
+  maxUploadEntries: number;
   /** Finished runs kept on disk (0: all). */
   keepRuns: number;
   logger: Logger;
@@ -44,9 +49,6 @@ export interface ServerOptions {
   /** Serve HTTPS with this certificate and key. */
   tls?: TlsFiles;
 }
-
-/** Enough for a hundred readers of one run with room to spare; two file descriptors each. */
-export const DEFAULT_MAX_STREAMS = 256;
 
 export interface RunningServer {
   url: string;
@@ -67,6 +69,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   }
   const tls = options.tls ? await loadTlsCredentials(options.tls) : undefined;
   await mkdir(uploadsDir, { recursive: true });
+  const swept = await sweepTempLeftovers(uploadsDir);
+  if (swept > 0) options.logger.warn({ removed: swept }, "removed what uploads cut short by a crash left behind");
   const store = new RunStore(dataDir, { keepRuns: options.keepRuns });
   // A crash leaves its runs' process trees running; nothing else will ever stop them.
   for (const runId of await store.init()) {
@@ -94,6 +98,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     runner,
     store,
     lock,
+    uploads: new AssetUploads({ uploadsDir, maxBytes: options.maxUploadBytes, maxEntries: options.maxUploadEntries, lock }),
     follow: { keepaliveMs: options.keepaliveMs },
     streams: new StreamSlots(options.maxStreams ?? DEFAULT_MAX_STREAMS),
     authThrottle: new AuthThrottle(options.authThrottle ?? DEFAULT_AUTH_THROTTLE),
@@ -102,6 +107,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   });
 
   const server = await listen(app, { host: options.host, port: options.port, limits, tls });
+  deferContinueForUploads(server);
 
   const { port } = server.address() as AddressInfo;
   const host = options.host.includes(":") ? `[${options.host}]` : options.host;

@@ -1,12 +1,15 @@
 import { readFile } from "node:fs/promises";
-import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { createRoute, z } from "@hono/zod-openapi";
+import { packageRoot } from "../../package-info.js";
 import { createRouter } from "../router.js";
 import { problemResponses } from "../schemas.js";
 
-/** Swagger UI's files, served from the installed package: no CDN, so it works offline. */
-const uiDir = dirname(createRequire(import.meta.url).resolve("swagger-ui-dist/package.json"));
+/**
+ * Swagger UI's files, served from the installed package: no CDN, so it works offline. The
+ * build copies them from swagger-ui-dist (scripts/copy-swagger-ui.mjs), which stays a dev dependency.
+ */
+const uiDir = join(packageRoot, "dist", "swagger-ui");
 
 const ASSETS: Record<string, string> = {
   "swagger-ui.css": "text/css; charset=utf-8",

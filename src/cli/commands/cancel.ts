@@ -1,5 +1,4 @@
 import { Command, Option } from "clipanion";
-import { apiFailure, createApiClient } from "../api-client.js";
 import { formatJson } from "../format.js";
 import { ServerCommand } from "../server-command.js";
 
@@ -20,6 +19,7 @@ export class CancelCommand extends ServerCommand {
   runId = Option.String({ name: "RUN_ID" });
 
   protected async run(): Promise<number> {
+    const { apiFailure, createApiClient } = await import("../api-client.js");
     const client = createApiClient(this.serverUrl, await this.resolveToken());
     const { data, error, response } = await client.POST("/v1/runs/{id}/cancel", {
       params: { path: { id: this.runId } },

@@ -1,5 +1,5 @@
 import { Command, Option } from "clipanion";
-import { normalizeServerUrl } from "../api-client.js";
+import { normalizeServerUrl } from "../server-url.js";
 import { CliError, describeFailure } from "../cli-error.js";
 
 export class DeleteTokenCommand extends Command {

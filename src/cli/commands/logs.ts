@@ -1,6 +1,4 @@
 import { Command, Option } from "clipanion";
-import { apiFailure, createApiClient } from "../api-client.js";
-import { exitCodeOf, followRun } from "../run-follower.js";
 import { ServerCommand } from "../server-command.js";
 
 /** How long `logs --follow` keeps trying to get back to its run after the stream drops. */
@@ -27,8 +25,10 @@ export class LogsCommand extends ServerCommand {
   runId = Option.String({ name: "RUN_ID" });
 
   protected async run(): Promise<number> {
+    const { apiFailure, createApiClient } = await import("../api-client.js");
     const client = createApiClient(this.serverUrl, await this.resolveToken());
     if (this.follow) {
+      const { exitCodeOf, followRun } = await import("../run-follower.js");
       const exit = await followRun({
         client,
         serverUrl: this.serverUrl,

@@ -1,7 +1,6 @@
 import { Command, Option } from "clipanion";
-import { type ApiClient, apiFailure, createApiClient } from "../api-client.js";
+import type { ApiClient } from "../api-client.js";
 import { InterruptHandler } from "../interrupt-handler.js";
-import { exitCodeOf, followRun } from "../run-follower.js";
 import { ServerCommand } from "../server-command.js";
 
 /** After a dropped stream, how long `run` keeps trying to get back to its run. */
@@ -39,6 +38,7 @@ export class RunCommand extends ServerCommand {
   params = Option.Proxy({ name: "PARAMS" });
 
   protected async run(): Promise<number> {
+    const { createApiClient } = await import("../api-client.js");
     const client = createApiClient(this.serverUrl, await this.resolveToken());
     const interrupts = new InterruptHandler(this.context.stderr, (id) =>
       client.POST("/v1/runs/{id}/cancel", { params: { path: { id } } }).then(
@@ -54,6 +54,8 @@ export class RunCommand extends ServerCommand {
   }
 
   async #startAndFollow(client: ApiClient, interrupts: InterruptHandler): Promise<number> {
+    const { apiFailure } = await import("../api-client.js");
+    const { exitCodeOf, followRun } = await import("../run-follower.js");
     const { data, error, response } = await client.POST("/v1/tasks/{task}/runs", {
       params: { path: { task: this.task } },
       body: { params: this.params },

@@ -1,6 +1,5 @@
 import { Command, Option } from "clipanion";
-import * as t from "typanion";
-import { apiFailure, createApiClient } from "../api-client.js";
+import { t } from "../../typanion.js";
 import { formatDuration, formatJson, formatTable } from "../format.js";
 import { ServerCommand } from "../server-command.js";
 
@@ -24,6 +23,7 @@ export class RunsCommand extends ServerCommand {
   serverUrl = Option.String({ name: "SERVER_URL" });
 
   protected async run(): Promise<number> {
+    const { apiFailure, createApiClient } = await import("../api-client.js");
     const client = createApiClient(this.serverUrl, await this.resolveToken());
     const { data, error, response } = await client.GET("/v1/runs", {
       params: { query: { task: this.task, limit: this.limit } },

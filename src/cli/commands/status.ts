@@ -1,5 +1,4 @@
 import { Command, Option } from "clipanion";
-import { apiFailure, createApiClient } from "../api-client.js";
 import { formatJson } from "../format.js";
 import { ServerCommand } from "../server-command.js";
 
@@ -15,6 +14,7 @@ export class StatusCommand extends ServerCommand {
   serverUrl = Option.String({ name: "SERVER_URL" });
 
   protected async run(): Promise<number> {
+    const { apiFailure, createApiClient } = await import("../api-client.js");
     const client = createApiClient(this.serverUrl, await this.resolveToken());
     const { data, error, response } = await client.GET("/v1/status");
     if (!data) throw apiFailure(response, error, this.serverUrl);

@@ -1,6 +1,6 @@
 import { text } from "node:stream/consumers";
 import { Command, Option } from "clipanion";
-import { normalizeServerUrl } from "../api-client.js";
+import { normalizeServerUrl } from "../server-url.js";
 import { CliError, describeFailure } from "../cli-error.js";
 
 export class StoreTokenCommand extends Command {

@@ -1,10 +1,13 @@
 import { readFile } from "node:fs/promises";
 import { Command, Option } from "clipanion";
-import * as t from "typanion";
-import { LOG_LEVELS, createLogger } from "../../logger.js";
 import { DEFAULT_AUTH_THROTTLE } from "../../api/auth-throttle.js";
+import { DEFAULT_MAX_STREAMS } from "../../api/stream-slots.js";
+import { DEFAULT_MAX_UPLOAD_BYTES, DEFAULT_MAX_UPLOAD_ENTRIES } from "../../assets/asset-uploads.js";
+import { LOG_LEVELS } from "../../log-levels.js";
+import { t } from "../../typanion.js";
+import { parseByteSize } from "../byte-size.js";
 import { DEFAULT_HTTP_LIMITS } from "../http-limits.js";
-import { DEFAULT_MAX_STREAMS, StartupError, startServer } from "../server.js";
+import { StartupError } from "../startup-error.js";
 
 const MIN_TOKEN_LENGTH = 16;
 
@@ -55,6 +58,13 @@ export class ServeCommand extends Command {
     description: "Seconds between SIGTERM and SIGKILL when a run is stopped",
     validator: isSeconds,
   });
+  maxUploadSize = Option.String("--max-upload-size", `${DEFAULT_MAX_UPLOAD_BYTES / 1024 ** 3}G`, {
+    description: "Largest upload accepted, in bytes or with K, M, G or T (binary multiples)",
+  });
+  maxUploadEntries = Option.String("--max-upload-entries", String(DEFAULT_MAX_UPLOAD_ENTRIES), {
+    description: "Most files and folders one folder upload may hold",
+    validator: t.cascade(t.isNumber(), [t.isInteger(), t.isAtLeast(1)]),
+  });
   keepRuns = Option.String("--keep-runs", "500", {
     description: "Finished runs whose record and output stay on disk, newest first (0: all)",
     validator: t.cascade(t.isNumber(), [t.isInteger(), t.isAtLeast(0)]),
@@ -62,6 +72,14 @@ export class ServeCommand extends Command {
   keepalive = Option.String("--keepalive", "15", {
     description: "Seconds of silence before an SSE keepalive comment",
     validator: t.cascade(t.isNumber(), [t.isInInclusiveRange(0.01, 3600)]),
+  });
+
+  logLevel = Option.String("--log-level", process.env.SDCI_LOG_LEVEL ?? "info", {
+    description: `Least severe log records written: ${LOG_LEVELS.join(", ")} (env SDCI_LOG_LEVEL)`,
+    validator: t.isEnum(LOG_LEVELS),
+  });
+  logParams = Option.Boolean("--log-params", false, {
+    description: "Also log each run's parameters (off: they may carry what a log should not)",
   });
 
   headersTimeout = Option.String("--headers-timeout", String(DEFAULT_HTTP_LIMITS.headersTimeoutMs / 1000), {
@@ -82,13 +100,6 @@ export class ServeCommand extends Command {
   });
   tlsCert = Option.String("--tls-cert", { description: "Serve HTTPS with this PEM certificate (chain) file" });
   tlsKey = Option.String("--tls-key", { description: "The PEM private key of --tls-cert" });
-  logLevel = Option.String("--log-level", process.env.SDCI_LOG_LEVEL ?? "info", {
-    description: `Least severe log records written: ${LOG_LEVELS.join(", ")} (env SDCI_LOG_LEVEL)`,
-    validator: t.isEnum(LOG_LEVELS),
-  });
-  logParams = Option.Boolean("--log-params", false, {
-    description: "Also log each run's parameters (off: they may carry what a log should not)",
-  });
 
   async execute(): Promise<number> {
     if ((this.tlsCert === undefined) !== (this.tlsKey === undefined)) {
@@ -113,6 +124,13 @@ export class ServeCommand extends Command {
     if (token.length < MIN_TOKEN_LENGTH) {
       this.context.stderr.write(`sdci-server: warning: the server token is shorter than ${MIN_TOKEN_LENGTH} characters\n`);
     }
+    const maxUploadBytes = parseByteSize(this.maxUploadSize);
+    if (maxUploadBytes === undefined) {
+      this.context.stderr.write(`sdci-server: --max-upload-size: '${this.maxUploadSize}' is not a size such as 2G, 500M or 1048576\n`);
+      return 1;
+    }
+    // The logger and the HTTP stack load only here, so `--help` and `--version` start as fast as clipanion does.
+    const [{ createLogger }, { startServer }] = await Promise.all([import("../../logger.js"), import("../server.js")]);
     const logger = createLogger(this.logLevel);
     let server;
     try {
@@ -126,6 +144,8 @@ export class ServeCommand extends Command {
         taskTimeoutMs: this.taskTimeout * 1000,
         killGraceMs: this.killGrace * 1000,
         keepaliveMs: this.keepalive * 1000,
+        maxUploadBytes,
+        maxUploadEntries: this.maxUploadEntries,
         keepRuns: this.keepRuns,
         limits: { headersTimeoutMs: this.headersTimeout * 1000, idleTimeoutMs: this.idleTimeout * 1000 },
         maxStreams: this.maxStreams,

@@ -1,0 +1,20 @@
+import type { IncomingMessage, Server } from "node:http";
+
+/** Where uploads go: the route that answers `Expect: 100-continue` itself. */
+export const ASSETS_PREFIX = "/v1/assets/";
+
+function isUpload(request: IncomingMessage): boolean {
+  return request.method === "PUT" && (request.url ?? "").startsWith(ASSETS_PREFIX);
+}
+
+/**
+ * Node answers `Expect: 100-continue` at once by default. An upload answers it only after
+ * its checks, so a client like curl sends no byte of a body the server would refuse (an
+ * existing destination, a busy server). Every other request goes on as before.
+ */
+export function deferContinueForUploads(server: Server): void {
+  server.on("checkContinue", (request: IncomingMessage, response) => {
+    if (!isUpload(request)) response.writeContinue();
+    server.emit("request", request, response);
+  });
+}

@@ -1,0 +1,49 @@
+import { createWriteStream } from "node:fs";
+import { link, unlink } from "node:fs/promises";
+import type { IncomingMessage } from "node:http";
+import { pipeline } from "node:stream/promises";
+import { type Destination, takenMeanwhile } from "./destination.js";
+import { type DeclaredBody, meterBody, verifyBody } from "./request-body.js";
+import { storageError, syncFolder, tempPathIn } from "./staging.js";
+
+export interface UploadLimits {
+  /** Largest body, in bytes. */
+  maxBytes: number;
+  /** Most entries in a folder's archive. */
+  maxEntries: number;
+}
+
+export interface ReceivedAsset {
+  size: number;
+  sha256: Buffer;
+}
+
+/**
+ * Streams a request body into a temp file beside the destination, verifies it, fsyncs it and
+ * publishes it with `link()`, which fails on an existing name where `rename()` would replace
+ * it. Whatever happens, the temp file is gone afterwards and the destination holds either
+ * exactly the verified bytes or nothing.
+ */
+export async function receiveFile(
+  body: IncomingMessage,
+  destination: Destination,
+  declared: DeclaredBody,
+  { maxBytes }: UploadLimits,
+): Promise<ReceivedAsset> {
+  const temp = tempPathIn(destination.folder);
+  try {
+    const meter = meterBody(body, maxBytes);
+    await pipeline(meter, createWriteStream(temp, { flags: "wx", mode: 0o644, flush: true }));
+    const sha256 = verifyBody(body, meter, declared);
+    await link(temp, destination.path).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== "EEXIST") throw error;
+      throw takenMeanwhile(destination);
+    });
+    await unlink(temp);
+    await syncFolder(destination.folder);
+    return { size: meter.bytes, sha256 };
+  } catch (error) {
+    await unlink(temp).catch(() => {});
+    throw storageError(error);
+  }
+}

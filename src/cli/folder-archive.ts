@@ -1,0 +1,76 @@
+import { createReadStream } from "node:fs";
+import { lstat, readdir } from "node:fs/promises";
+import { join } from "node:path";
+import { Readable } from "node:stream";
+import { pack as createPack, type Pack } from "tar-stream";
+import { CliError } from "./cli-error.js";
+
+export interface FolderEntry {
+  /** Path inside the folder, with `/` separators. */
+  name: string;
+  type: "file" | "directory";
+  size: number;
+  mode: number;
+  mtime: Date;
+}
+
+/**
+ * Every file and folder under `root`, parents before children, names sorted so the same
+ * folder always packs to the same archive. The server accepts only plain files and folders,
+ * so a link, socket or device is refused here, before anything is sent.
+ */
+export async function listFolder(root: string): Promise<FolderEntry[]> {
+  const entries: FolderEntry[] = [];
+  const visit = async (relative: string): Promise<void> => {
+    const names = (await readdir(join(root, relative))).sort();
+    for (const name of names) {
+      const entryName = relative ? `${relative}/${name}` : name;
+      const info = await lstat(join(root, entryName));
+      const common = { name: entryName, mode: info.mode & 0o777, mtime: info.mtime };
+      if (info.isDirectory()) {
+        entries.push({ ...common, type: "directory", size: 0 });
+        await visit(entryName);
+      } else if (info.isFile()) {
+        entries.push({ ...common, type: "file", size: info.size });
+      } else {
+        const kind = info.isSymbolicLink() ? "a symbolic link" : "not a regular file or folder";
+        throw new CliError(`'${entryName}' in the folder is ${kind}: only plain files and folders can be uploaded`);
+      }
+    }
+  };
+  await visit("");
+  return entries;
+}
+
+/**
+ * The folder as a tar stream, read from disk as the stream is consumed (one file at a time,
+ * so memory stays flat). `onFileBytes` is told of each chunk of file content packed.
+ */
+export function packFolder(root: string, entries: FolderEntry[], onFileBytes: (bytes: number) => void): Readable {
+  const pack = createPack();
+  (async () => {
+    for (const entry of entries) await packEntry(pack, root, entry, onFileBytes);
+    pack.finalize();
+  })().catch((error: unknown) => pack.destroy(error as Error));
+  return Readable.from(pack as AsyncIterable<Buffer>, { objectMode: false });
+}
+
+function packEntry(pack: Pack, root: string, entry: FolderEntry, onFileBytes: (bytes: number) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const header = { name: entry.name, type: entry.type, size: entry.size, mode: entry.mode, mtime: entry.mtime };
+    const sink = pack.entry(header, (error) => {
+      if (!error) resolve();
+      else reject(new CliError(`'${entry.name}' changed while it was being sent (${error.message}); nothing was kept`));
+    });
+    if (entry.type === "directory") return;
+    if (entry.size === 0) {
+      sink.end(undefined);
+      return;
+    }
+    // Exactly the size announced in the header: a file that grows meanwhile is cut, one that shrinks fails.
+    const file = createReadStream(join(root, entry.name), { start: 0, end: entry.size - 1 });
+    file.on("data", (chunk) => onFileBytes(chunk.length));
+    file.on("error", (error) => sink.destroy(error));
+    file.pipe(sink as unknown as NodeJS.WritableStream);
+  });
+}

@@ -1,0 +1,233 @@
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { readFileSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { after, before, describe, test } from "node:test";
+import { contentDigest, listTree, residentMemory, sha256, sha256OfFile, writeRandomFile } from "./helpers/files.js";
+import { encodeChunk, lastChunk, openSocket, rawRequest, readResponse, requestHead } from "./helpers/raw-http.js";
+import { type TestServer, cliBin, runCli, startTestServer } from "./helpers/server.js";
+
+const MiB = 1024 * 1024;
+
+/** Waits until `check` holds, or fails after `ms`. */
+async function eventually(check: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) assert.fail(`not within ${ms} ms: ${what}`);
+    await sleep(20);
+  }
+}
+
+async function busy(server: TestServer): Promise<unknown> {
+  const response = await fetch(`${server.url}/v1/status`, { headers: server.auth });
+  return (await response.json()).busy;
+}
+
+function temps(server: TestServer): string[] {
+  return listTree(server.uploadsDir).filter((path) => path.split("/").some((part) => part.startsWith(".sdci-upload-")));
+}
+
+function put(server: TestServer, path: string, body: Buffer<ArrayBuffer> | string, headers: Record<string, string> = {}) {
+  const type = { "Content-Type": "application/octet-stream" };
+  return fetch(`${server.url}/v1/assets/${path}`, { method: "PUT", body, headers: { ...server.auth, ...type, ...headers } });
+}
+
+describe("file uploads", () => {
+  let server: TestServer;
+  let bigFile: string;
+  let bigSha: string;
+
+  before(async () => {
+    server = await startTestServer({
+      tasks: { hold: 'while [ ! -e "$1" ]; do sleep 0.05; done; echo released' },
+    });
+    bigFile = join(server.root, "big.bin");
+    bigSha = await writeRandomFile(bigFile, 200 * MiB);
+  });
+  after(() => server.stop());
+
+  test("a 200 MiB file sent by sdci-cli arrives byte-identical; the server's peak memory grows by less than 64 MB", async () => {
+    assert.equal((await put(server, "warmup/a.txt", "warm up the route")).status, 201);
+    const before = residentMemory(server.process.pid!);
+    const result = await runCli(["upload-asset", server.url, bigFile, "releases/v1"], { SDCI_TOKEN: server.token });
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, new RegExp(`uploaded releases/v1/big.bin \\(200 MiB, sha256 ${bigSha}\\)`));
+    assert.equal(await sha256OfFile(join(server.uploadsDir, "releases", "v1", "big.bin")), bigSha);
+    const afterUpload = residentMemory(server.process.pid!);
+    const growth = afterUpload.peak - before.peak;
+    assert.ok(growth < 64 * MiB, `peak resident memory grew by ${(growth / MiB).toFixed(1)} MiB`);
+    assert.deepEqual(temps(server), []);
+  });
+
+  test("a client killed halfway leaves no file and no temp file, frees the lock, and the next upload works", async () => {
+    const cli: ChildProcess = spawn(process.execPath, [cliBin, "upload-asset", server.url, bigFile, "killed"], {
+      env: { ...process.env, SDCI_TOKEN: server.token },
+      stdio: "ignore",
+    });
+    const exited = once(cli, "exit");
+    await eventually(() => temps(server).some((path) => statSync(join(server.uploadsDir, path)).size > 10 * MiB), 30_000, "the upload is under way");
+    cli.kill("SIGKILL");
+    await exited;
+    await eventually(async () => temps(server).length === 0 && (await busy(server)) === null, 2000, "temp removed and lock free");
+    assert.deepEqual(listTree(join(server.uploadsDir, "killed")), []);
+    assert.equal((await put(server, "killed/next.txt", "next")).status, 201);
+  });
+
+  test("a raw client that sends half of its Content-Length and closes leaves nothing behind", async () => {
+    const socket = await openSocket(server.url);
+    socket.on("error", () => {});
+    socket.write(requestHead("PUT", "/v1/assets/half/file.bin", { ...server.auth, "Content-Length": 8 * MiB }));
+    socket.write(Buffer.alloc(4 * MiB, 1));
+    await eventually(() => temps(server).length === 1, 5000, "the temp file exists");
+    await eventually(async () => (await busy(server)) !== null, 5000, "the upload holds the lock");
+    socket.destroy();
+    await eventually(async () => temps(server).length === 0 && (await busy(server)) === null, 2000, "temp removed and lock free");
+    assert.deepEqual(listTree(join(server.uploadsDir, "half")), []);
+    assert.equal((await put(server, "half/file.bin", "whole")).status, 201);
+  });
+
+  test("an existing destination gets 409 before its body is read: 50 uploads of 50 MB answer promptly", async () => {
+    assert.equal((await put(server, "exists/app.bin", "the original")).status, 201);
+    const head = requestHead("PUT", "/v1/assets/exists/app.bin", { ...server.auth, "Content-Length": 50 * MiB });
+
+    // The head alone gets the answer: the server has not waited for a byte of the body.
+    const headOnly = await rawRequest(server.url, head, undefined, 5000);
+    assert.equal(headOnly.status, 409);
+    assert.equal(JSON.parse(headOnly.body).type, "urn:sdci:problem:asset-exists");
+
+    // Clients that send the whole body at once still get their answer at once, and do not hang.
+    const body = Buffer.alloc(50 * MiB, 7);
+    const oneUpload = async () => {
+      const socket = await openSocket(server.url);
+      socket.on("error", () => {});
+      const started = performance.now();
+      const response = readResponse(socket, 10_000);
+      socket.write(head);
+      socket.write(body);
+      const { status } = await response;
+      socket.destroy();
+      return { status, ms: performance.now() - started };
+    };
+    for (let batch = 0; batch < 5; batch++) {
+      const results = await Promise.all(Array.from({ length: 10 }, oneUpload));
+      for (const { status, ms } of results) {
+        assert.equal(status, 409);
+        assert.ok(ms < 5000, `answered after ${ms.toFixed(0)} ms`);
+      }
+    }
+    const viaFetch = await put(server, "exists/app.bin", body);
+    assert.equal(viaFetch.status, 409);
+    assert.equal((await fetch(`${server.url}/health`)).status, 200);
+    assert.equal(readFileSync(join(server.uploadsDir, "exists", "app.bin"), "utf8"), "the original");
+    assert.equal(await busy(server), null);
+  });
+
+  test("two uploads to one name at once: one 201, the other 409 or 429, and the file holds the winner's bytes", async () => {
+    for (let round = 0; round < 3; round++) {
+      const bodies = [Buffer.alloc(8 * MiB, 1 + 2 * round), Buffer.alloc(8 * MiB, 2 + 2 * round)];
+      const responses = await Promise.all(bodies.map((body) => put(server, `race/${round}.bin`, body)));
+      const statuses = responses.map((response) => response.status);
+      const winner = statuses.indexOf(201);
+      assert.ok(winner >= 0, `statuses ${statuses}`);
+      assert.ok([409, 429].includes(statuses[1 - winner] as number), `statuses ${statuses}`);
+      assert.equal(sha256(readFileSync(join(server.uploadsDir, "race", `${round}.bin`))), sha256(bodies[winner] as Buffer));
+    }
+    assert.deepEqual(temps(server), []);
+  });
+
+  test("a Content-Digest mismatch gets 422 and leaves nothing; a matching one is accepted", async () => {
+    const wrong = await put(server, "digest/bad/file.txt", "the body", { "Content-Digest": contentDigest("another body") });
+    assert.equal(wrong.status, 422);
+    assert.equal((await wrong.json()).type, "urn:sdci:problem:digest-mismatch");
+    assert.deepEqual(listTree(join(server.uploadsDir, "digest")), []);
+
+    const malformed = await put(server, "digest/file.txt", "the body", { "Content-Digest": "sha-256=nope" });
+    assert.equal(malformed.status, 400);
+
+    const right = await put(server, "digest/file.txt", "the body", { "Content-Digest": contentDigest("the body") });
+    assert.equal(right.status, 201);
+    assert.deepEqual(await right.json(), { path: "digest/file.txt", size: 8, sha256: sha256("the body") });
+  });
+
+  test("a Content-Digest trailer on a chunked body is verified too", async () => {
+    const send = (path: string, digestOf: string) =>
+      rawRequest(
+        server.url,
+        requestHead("PUT", `/v1/assets/${path}`, { ...server.auth, "Transfer-Encoding": "chunked", Trailer: "Content-Digest" }),
+        Buffer.concat([encodeChunk(Buffer.from("chunked ")), encodeChunk(Buffer.from("body")), lastChunk({ "Content-Digest": contentDigest(digestOf) })]),
+      );
+    assert.equal((await send("trailer/bad.txt", "something else")).status, 422);
+    assert.deepEqual(listTree(join(server.uploadsDir, "trailer")), []);
+    const good = await send("trailer/good.txt", "chunked body");
+    assert.equal(good.status, 201, good.body);
+    assert.equal(readFileSync(join(server.uploadsDir, "trailer", "good.txt"), "utf8"), "chunked body");
+  });
+
+  test("no length, a wrong type or no token: refused before the body, nothing written", async () => {
+    const noLength = await rawRequest(server.url, requestHead("PUT", "/v1/assets/refused/a", server.auth));
+    assert.equal(noLength.status, 411);
+    const wrongType = await put(server, "refused/b", "text", { "Content-Type": "text/plain" });
+    assert.equal(wrongType.status, 415);
+    const noToken = await rawRequest(server.url, requestHead("PUT", "/v1/assets/refused/c", { "Content-Length": 50 * MiB }), undefined, 5000);
+    assert.equal(noToken.status, 401);
+    assert.deepEqual(listTree(join(server.uploadsDir, "refused")), []);
+  });
+
+  test("an upload while a run holds the lock gets 429, and a run while an upload holds it gets 429", async () => {
+    const release = join(server.root, "release-hold");
+    const run = await fetch(`${server.url}/v1/tasks/hold/runs`, {
+      method: "POST",
+      headers: { ...server.auth, "Content-Type": "application/json" },
+      body: JSON.stringify({ params: [release] }),
+    });
+    assert.equal(run.status, 202);
+    const duringRun = await put(server, "locked/a.txt", "a");
+    assert.equal(duringRun.status, 429);
+    assert.ok(duringRun.headers.get("retry-after"));
+    writeFileSync(release, "");
+    await eventually(async () => (await busy(server)) === null, 10_000, "the run ended");
+    assert.deepEqual(listTree(join(server.uploadsDir, "locked")), []);
+
+    const socket = await openSocket(server.url);
+    socket.on("error", () => {});
+    const answer = readResponse(socket, 10_000);
+    socket.write(requestHead("PUT", "/v1/assets/locked/b.txt", { ...server.auth, "Content-Length": 10 }));
+    socket.write("01234");
+    await eventually(async () => JSON.stringify(await busy(server)) === JSON.stringify({ kind: "upload", id: "locked/b.txt" }), 5000, "the upload holds the lock");
+    const duringUpload = await fetch(`${server.url}/v1/tasks/hold/runs`, { method: "POST", headers: server.auth });
+    assert.equal(duringUpload.status, 429);
+    socket.write("56789");
+    assert.equal((await answer).status, 201);
+    socket.destroy();
+    assert.equal(readFileSync(join(server.uploadsDir, "locked", "b.txt"), "utf8"), "0123456789");
+  });
+});
+
+describe("upload size limit", () => {
+  let server: TestServer;
+
+  before(async () => {
+    server = await startTestServer({ args: ["--max-upload-size", "1M"] });
+  });
+  after(() => server.stop());
+
+  test("a body over --max-upload-size gets 413 with and without Content-Length, and leaves nothing", async () => {
+    const declared = await rawRequest(server.url, requestHead("PUT", "/v1/assets/big/declared.bin", { ...server.auth, "Content-Length": 2 * MiB }), undefined, 5000);
+    assert.equal(declared.status, 413, "refused from Content-Length alone, before the body");
+
+    const socket = await openSocket(server.url);
+    socket.on("error", () => {});
+    const answer = readResponse(socket, 10_000);
+    socket.write(requestHead("PUT", "/v1/assets/big/chunked.bin", { ...server.auth, "Transfer-Encoding": "chunked" }));
+    for (let i = 0; i < 4; i++) socket.write(encodeChunk(Buffer.alloc(MiB / 2, i)));
+    socket.write(lastChunk());
+    assert.equal((await answer).status, 413);
+    socket.destroy();
+
+    assert.deepEqual(listTree(server.uploadsDir), []);
+    assert.equal(await busy(server), null);
+    assert.equal((await put(server, "big/exact.bin", Buffer.alloc(MiB))).status, 201, "exactly the limit is accepted");
+  });
+});

@@ -1,0 +1,132 @@
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { promisify } from "node:util";
+import { listTree, writeRandomFile } from "./helpers/files.js";
+import { type TestServer, cliBin, runCli, startTestServer } from "./helpers/server.js";
+
+const run = promisify(execFile);
+const MiB = 1024 * 1024;
+
+/** Runs the CLI on a pseudo-terminal (util-linux `script`), as a person at a terminal would. */
+async function runCliOnTerminal(args: string[], env: NodeJS.ProcessEnv): Promise<string> {
+  const command = [process.execPath, cliBin, ...args].map((arg) => `'${arg.replaceAll("'", "'\\''")}'`).join(" ");
+  const { stdout } = await run("script", ["-qfec", command, "/dev/null"], { env: { ...process.env, ...env, COLUMNS: "100" } });
+  return stdout;
+}
+
+function assertOneLine(stderr: string, pattern: RegExp): void {
+  const lines = stderr.trimEnd().split("\n").filter((line) => line.startsWith("sdci-cli:"));
+  assert.equal(lines.length, 1, stderr);
+  assert.match(lines[0] as string, pattern);
+  assert.doesNotMatch(stderr, /^\s+at /m, "no stack trace");
+}
+
+describe("sdci-cli upload-asset", () => {
+  let server: TestServer;
+  let file: string;
+  let env: NodeJS.ProcessEnv;
+
+  before(async () => {
+    server = await startTestServer({
+      tasks: { hold: 'while [ ! -e "$1" ]; do sleep 0.05; done' },
+      args: ["--max-upload-size", "32M"],
+    });
+    file = join(server.root, "app.bin");
+    await writeRandomFile(file, 24 * MiB);
+    env = { SDCI_TOKEN: server.token };
+  });
+  after(() => server.stop());
+
+  test("on a terminal it draws a progress bar with bytes, rate and ETA that ends at 100%", async () => {
+    const screen = await runCliOnTerminal(["upload-asset", server.url, file, "tty"], env);
+    assert.match(screen, /\ruploading app\.bin \[[#-]+\] +\d+% [\d.]+ \w+\/24\.0 MiB [\d.]+ \w+\/s (ETA|in) /);
+    assert.match(screen, /\[#+\] 100% 24\.0 MiB\/24\.0 MiB .*\/s in \d+:\d\d/);
+    assert.match(screen, /uploaded tty\/app\.bin \(24\.0 MiB, sha256 [0-9a-f]{64}\)/);
+  });
+
+  test("piped, it prints plain progress lines, and 100% only once the server has confirmed", async () => {
+    const result = await runCli(["upload-asset", server.url, file, "piped"], env);
+    assert.equal(result.code, 0, result.stderr);
+    assert.doesNotMatch(result.stderr, /\r|\x1b\[/);
+    const lines = result.stderr.trimEnd().split("\n");
+    assert.ok(lines.length >= 2, result.stderr);
+    for (const line of lines.slice(0, -1)) assert.match(line, /^uploading app\.bin: \d{1,2}% \(/);
+    assert.match(lines.at(-1) as string, /^uploading app\.bin: 100% \(24\.0 MiB of 24\.0 MiB, .*\/s\)$/);
+    assert.match(result.stdout, /^uploaded piped\/app\.bin \(24\.0 MiB, sha256 [0-9a-f]{64}\)\n$/);
+  });
+
+  test("an existing destination: one line, nothing sent, the file unchanged", async () => {
+    assert.equal((await runCli(["upload-asset", server.url, file, "twice"], env)).code, 0);
+    const again = await runCli(["upload-asset", server.url, file, "twice"], env);
+    assert.equal(again.code, 1);
+    assertOneLine(again.stderr, /'twice\/app\.bin' already exists on .*choose another REMOTE_PATH/);
+    assert.doesNotMatch(again.stderr, /%/, "no progress for an upload that was refused before its body");
+  });
+
+  test("a bad remote path: one line, from the CLI or the server", async () => {
+    const dots = await runCli(["upload-asset", server.url, file, "a/../b"], env);
+    assert.equal(dots.code, 1);
+    assertOneLine(dots.stderr, /REMOTE_PATH may not contain '\.\.'/);
+    const odd = await runCli(["upload-asset", server.url, file, "--", "-rf"], env);
+    assert.equal(odd.code, 1);
+    assertOneLine(odd.stderr, /refused the upload: bad destination path: '-rf'/);
+    assert.deepEqual(listTree(server.uploadsDir).filter((path) => /^(a|b|-rf)(\/|$)/.test(path)), []);
+  });
+
+  test("a busy server: one line that says so", async () => {
+    const release = join(server.root, "release");
+    const started = await fetch(`${server.url}/v1/tasks/hold/runs`, {
+      method: "POST",
+      headers: { ...server.auth, "Content-Type": "application/json" },
+      body: JSON.stringify({ params: [release] }),
+    });
+    assert.equal(started.status, 202);
+    try {
+      const result = await runCli(["upload-asset", server.url, file, "busy"], env);
+      assert.equal(result.code, 1);
+      assertOneLine(result.stderr, /is busy with another run or upload; try again in \d+ s/);
+    } finally {
+      writeFileSync(release, "");
+    }
+  });
+
+  test("too large, for a file (from its length) and a folder (while it streams): one line, nothing kept", async () => {
+    const large = join(server.root, "large.bin");
+    await writeRandomFile(large, 40 * MiB);
+    const asFile = await runCli(["upload-asset", server.url, large, "large"], env);
+    assert.equal(asFile.code, 1);
+    assertOneLine(asFile.stderr, /too large for .*at most 33554432 bytes/);
+
+    const folder = join(server.root, "large-folder");
+    mkdirSync(folder);
+    for (let i = 0; i < 5; i++) await writeRandomFile(join(folder, `part-${i}.bin`), 8 * MiB);
+    const asFolder = await runCli(["upload-asset", server.url, folder, "large"], env);
+    assert.equal(asFolder.code, 1);
+    assertOneLine(asFolder.stderr, /too large for .*at most 33554432 bytes/);
+    assert.doesNotMatch(asFolder.stderr, /100%/);
+    assert.deepEqual(listTree(join(server.uploadsDir, "large")), []);
+  });
+
+  test("local problems are one line and send nothing: a missing path, a symlink in a folder, a wrong token", async () => {
+    const missing = await runCli(["upload-asset", server.url, join(server.root, "nope"), "x"], env);
+    assertOneLine(missing.stderr, /cannot read .*no such file or folder/);
+
+    const folder = join(server.root, "with-link");
+    mkdirSync(folder);
+    writeFileSync(join(folder, "real.txt"), "real");
+    symlinkSync("real.txt", join(folder, "link.txt"));
+    const linked = await runCli(["upload-asset", server.url, folder, "x"], env);
+    assertOneLine(linked.stderr, /'link\.txt' in the folder is a symbolic link/);
+
+    const wrongToken = await runCli(["upload-asset", server.url, file, "x"], { SDCI_TOKEN: "wrong" });
+    assertOneLine(wrongToken.stderr, /refused the token \(401\)/);
+
+    const noServer = await runCli(["upload-asset", "http://127.0.0.1:9", file, "x"], env);
+    assertOneLine(noServer.stderr, /cannot reach http:\/\/127\.0\.0\.1:9: connection refused/);
+    assert.deepEqual(listTree(join(server.uploadsDir, "x")), []);
+    for (const result of [missing, linked, wrongToken, noServer]) assert.equal(result.code, 1);
+  });
+});
