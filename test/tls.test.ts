@@ -2,7 +2,7 @@
 // trusts a private CA when told to, and says in one line why it refuses otherwise.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -75,6 +75,19 @@ describe("built-in TLS", () => {
     const started = (JSON.parse(runs.stdout) as { runs: { task: string; params: string[] }[] }).runs;
     const hellos = started.filter((r) => r.task === "hello" && r.params.length === 0);
     assert.equal(hellos.length, 0, "a run was started over a connection the CLI did not trust");
+  });
+
+  test("sdci-cli upload-asset over https works with --ca-cert, and fails in one line without", async () => {
+    const local = join(pki.dir, "artifact.txt");
+    writeFileSync(local, "the build\n");
+    const env = { SDCI_TOKEN: server.token };
+    const refused = await runCli(["upload-asset", server.url, local, "tls-untrusted"], env);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /^sdci-cli: .*the server's certificate is not trusted: pass --ca-cert FILE or set NODE_EXTRA_CA_CERTS\n$/);
+    assert.equal(existsSync(join(server.uploadsDir, "tls-untrusted")), false);
+    const sent = await runCli(["upload-asset", "--ca-cert", pki.ca, server.url, local, "tls"], env);
+    assert.equal(sent.code, 0, sent.stderr);
+    assert.equal(readFileSync(join(server.uploadsDir, "tls", "artifact.txt"), "utf8"), "the build\n");
   });
 
   test("--ca-cert that cannot be read or is not a certificate is one line", async () => {
