@@ -1,8 +1,9 @@
 // Issue 9: a full disk while a task writes output ends the run as failed with a reason, the
-// lock free and the server serving; a run that cannot even be recorded is refused with 507.
+// lock free and the server serving; a run that cannot even be recorded is refused with 507;
+// an upload that does not fit is refused with 507 and leaves no file.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, openSync, closeSync, readdirSync, rmSync, writeSync } from "node:fs";
+import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, statSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -41,14 +42,21 @@ function fill(file: string, bytes = Infinity): void {
 describe("a full disk", () => {
   let root: string;
   let dataDir: string;
+  let uploadsDir: string;
+  const mounted: string[] = [];
   let skipReason: string | undefined;
   let server: TestServer | undefined;
 
   before(async () => {
     root = mkdtempSync(join(tmpdir(), "sdci-disk-"));
     dataDir = join(root, "data");
+    uploadsDir = join(root, "uploads");
     mkdirSync(dataDir);
-    skipReason = mountSmallDisk(dataDir);
+    mkdirSync(uploadsDir);
+    for (const dir of [dataDir, uploadsDir]) {
+      skipReason ??= mountSmallDisk(dir);
+      if (!skipReason) mounted.push(dir);
+    }
     if (skipReason) {
       console.log(`# skipping the full-disk tests: ${skipReason}`);
       return;
@@ -58,7 +66,7 @@ describe("a full disk", () => {
 
   after(async () => {
     await server?.stop();
-    if (!skipReason) execFileSync("umount", [dataDir]);
+    for (const dir of mounted) execFileSync("umount", [dir]);
     rmSync(root, { recursive: true, force: true });
   });
 
@@ -115,5 +123,27 @@ describe("a full disk", () => {
     assert.equal(next.stdout.length, 1000000 + Math.ceil(1000000 / 99) + "end\n".length);
     assert.ok(await waitFor(async () => (await busy(server!)) === null));
     assert.doesNotMatch(server.output(), /unexpected error|Uncaught|at .*\.js:\d+/);
+  });
+
+  test("an upload larger than the room left gets 507, leaves no file or temp file, and the next one fits (AC5)", async (t) => {
+    if (skipReason || !server) return t.skip(skipReason);
+    const put = (path: string, bytes: number) =>
+      fetch(`${server!.url}/v1/assets/${path}`, {
+        method: "PUT",
+        headers: { ...server!.auth, "Content-Type": "application/octet-stream" },
+        body: Buffer.alloc(bytes, 1),
+      });
+    const tooBig = await put("releases/too-big.bin", 3 * 1024 * 1024);
+    assert.equal(tooBig.status, 507);
+    assert.equal(tooBig.headers.get("content-type"), "application/problem+json");
+    assert.equal(((await tooBig.json()) as { type: string }).type, "urn:sdci:problem:insufficient-storage");
+    const left = readdirSync(uploadsDir, { recursive: true }).map(String);
+    assert.deepEqual(left.filter((name) => name.includes("too-big") || name.includes(".sdci-upload")), [], `left: ${left}`);
+    assert.equal(await busy(server), null);
+    assert.equal((await fetch(`${server.url}/health`)).status, 200);
+
+    const fits = await put("releases/fits.bin", 1024 * 1024);
+    assert.equal(fits.status, 201, await fits.clone().text());
+    assert.equal(statSync(join(uploadsDir, "releases", "fits.bin")).size, 1024 * 1024);
   });
 });

@@ -1,6 +1,10 @@
 // Issue 9: HTTP limits set on purpose. Slow, huge or broken requests are cut with a problem;
 // slow but honest ones (long bodies, long streams) are not.
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { existsSync, readdirSync, statSync } from "node:fs";
+import { request } from "node:http";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { rawExchange } from "./helpers/raw-http.js";
@@ -67,6 +71,63 @@ describe("HTTP limits", () => {
       const status = (await (await fetch(`${server.url}/v1/status`, { headers: server.auth })).json()) as { busy: unknown };
       return status.busy === null;
     });
+  });
+
+  test("a 100 MB upload sent at a steady rate for longer than the headers timeout completes (AC2)", async () => {
+    const chunkBytes = 1024 * 1024;
+    const chunks = 100;
+    const hash = createHash("sha256");
+    const started = performance.now();
+    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const { hostname, port } = new URL(server.url);
+      const req = request({
+        host: hostname,
+        port,
+        method: "PUT",
+        path: "/v1/assets/slow/big.bin",
+        headers: { ...server.auth, "Content-Type": "application/octet-stream", "Content-Length": chunkBytes * chunks },
+      });
+      req.on("error", reject);
+      req.on("response", (res) => {
+        let body = "";
+        res.setEncoding("utf8");
+        res.on("data", (chunk) => (body += chunk));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      let sent = 0;
+      // One MiB every 50 ms: about 20 MB/s for 5 s, never idle for the 3 s idle timeout.
+      const timer = setInterval(() => {
+        const chunk = Buffer.alloc(chunkBytes, sent % 251);
+        hash.update(chunk);
+        req.write(chunk);
+        if (++sent === chunks) {
+          clearInterval(timer);
+          req.end();
+        }
+      }, 50);
+    });
+    const elapsed = performance.now() - started;
+    assert.equal(answer.status, 201, answer.body);
+    assert.ok(elapsed > HEADERS_TIMEOUT_S * 1000 * 2, `sent too fast to prove anything: ${elapsed} ms`);
+    const asset = JSON.parse(answer.body) as { size: number; sha256: string };
+    assert.deepEqual(asset, { path: "slow/big.bin", size: chunkBytes * chunks, sha256: hash.digest("hex") });
+    assert.equal(statSync(join(server.uploadsDir, "slow", "big.bin")).size, chunkBytes * chunks);
+  });
+
+  test("an upload that stalls is dropped at --idle-timeout: no file, the lock free again", async () => {
+    const head =
+      `PUT /v1/assets/stalled.bin HTTP/1.1\r\nHost: sdci\r\nAuthorization: Bearer ${server.token}\r\n` +
+      "Content-Type: application/octet-stream\r\nContent-Length: 1000000\r\n\r\n";
+    const answer = await rawExchange(server.url, [head, Buffer.alloc(1000, 7)]);
+    assert.ok(answer.closedAfterMs >= IDLE_TIMEOUT_S * 1000 - 200, `closed too early: ${answer.closedAfterMs} ms`);
+    assert.ok(answer.closedAfterMs < IDLE_TIMEOUT_S * 1000 + 2000, `closed too late: ${answer.closedAfterMs} ms`);
+    const idle = await waitFor(async () => {
+      const status = (await (await fetch(`${server.url}/v1/status`, { headers: server.auth })).json()) as { busy: unknown };
+      return status.busy === null;
+    }, 5000);
+    assert.ok(idle, "the stalled upload still holds the lock");
+    assert.equal(existsSync(join(server.uploadsDir, "stalled.bin")), false);
+    assert.deepEqual(readdirSync(server.uploadsDir).filter((name) => name.startsWith(".sdci-upload")), []);
   });
 
   test("an event stream outlives the headers and idle timeouts while the task is silent for longer than both (AC2)", async () => {
