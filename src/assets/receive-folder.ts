@@ -61,7 +61,9 @@ async function unpack(source: Readable, root: string, maxEntries: number): Promi
     failure ??= error;
     source.unpipe(extract);
     source.destroy();
-    extract.destroy();
+    // With an error: tar-stream's iterator, asked for the next entry after a quiet destroy,
+    // would wait forever (and hold the lock with it); an error makes it reject at once.
+    extract.destroy(new Error("the upload was stopped"));
   };
   source.once("error", fail);
   extract.on("error", (error: Error) => fail(new UploadError("invalid-request", `not a valid tar archive: ${error.message}`)));
