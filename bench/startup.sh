@@ -2,13 +2,13 @@
 # Startup time of both commands against `node -e 0`, measured with hyperfine (Debian package
 # `hyperfine`). The target (issue 10): `sdci-cli --version` and `--help` take at most 3x as long
 # as `node -e 0`. Prints each command's median and minimum as a ratio to `node -e 0`, and keeps
-# hyperfine's full results in bench/results/startup.json. RUNS=N sets the runs per command.
+# hyperfine's full results in bench/results/startup.json. RUNS=N sets the runs per command, WARMUP=N the warm-up runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v hyperfine >/dev/null || { echo "bench/startup.sh needs hyperfine (apt-get install hyperfine)" >&2; exit 1; }
 [ -f dist/cli/main.js ] || npm run build >/dev/null
 mkdir -p bench/results
-hyperfine --shell=none --warmup 5 --runs "${RUNS:-40}" --style basic --export-json bench/results/startup.json \
+hyperfine --shell=none --warmup "${WARMUP:-5}" --runs "${RUNS:-40}" --style basic --export-json bench/results/startup.json \
   'node -e 0' \
   'node dist/cli/main.js --version' \
   'node dist/cli/main.js --help' \

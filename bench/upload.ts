@@ -60,7 +60,7 @@ async function start(name: string, args: string[], env: NodeJS.ProcessEnv = {}):
   const url = await new Promise<string>((resolve, reject) => {
     child.stdout!.on("data", (chunk) => {
       seen += chunk;
-      const match = /listening on (http\S+)/.exec(seen);
+      const match = /listening on (http[^\s"]+)/.exec(seen);
       if (match) resolve(match[1] as string);
     });
     child.once("exit", (code) => reject(new Error(`${name} exited with ${code}`)));

@@ -1,0 +1,85 @@
+import autocannon from "autocannon";
+import type { BenchConfig } from "./lib/config.js";
+import { startPlainServer } from "./lib/plain-server.js";
+import { type Row, fmt, verdictOf } from "./lib/report.js";
+import { startBenchServer } from "./lib/server.js";
+import { median } from "./lib/stats.js";
+
+const TARGET_RATIO = 0.5;
+const CONNECTIONS = 10;
+
+/** Requests per second that autocannon gets from `url` in `seconds`; throws on errors or non-2xx. */
+async function requestsPerSecond(url: string, seconds: number, headers: Record<string, string> = {}): Promise<number> {
+  const result = await autocannon({ url, connections: CONNECTIONS, duration: seconds, headers });
+  if (result.errors > 0 || result.timeouts > 0 || result.non2xx > 0) {
+    throw new Error(`${url}: ${result.errors} errors, ${result.timeouts} timeouts, ${result.non2xx} non-2xx answers`);
+  }
+  return result.requests.average;
+}
+
+/**
+ * B6: requests per second on GET /v1/status (token checked, one log line per request) against
+ * a plain node:http handler, each in its own process; SDCI once at the default log level and
+ * once at --log-level warn. Rounds alternate the three so load on the machine falls on all.
+ */
+export async function benchStatusRps(config: BenchConfig): Promise<Row[]> {
+  const seconds = config.quick ? 1 : 4;
+  const rounds = config.quick ? 1 : 4;
+  const plain = await startPlainServer("status");
+  const info = await startBenchServer({ logLevel: "info" });
+  const warn = await startBenchServer({ logLevel: "warn" });
+  const targets = {
+    plain: (duration: number) => requestsPerSecond(`${plain.url}/v1/status`, duration),
+    info: (duration: number) => requestsPerSecond(`${info.url}/v1/status`, duration, info.auth),
+    warn: (duration: number) => requestsPerSecond(`${warn.url}/v1/status`, duration, warn.auth),
+  };
+  const samples = { plain: [] as number[], info: [] as number[], warn: [] as number[] };
+  try {
+    config.progress(`B6: ${rounds} rounds of ${seconds} s each against plain node:http, SDCI (info), SDCI (warn)`);
+    // A first second each, not counted: the JIT warms up on the same code the rounds run.
+    for (const run of Object.values(targets)) await run(1);
+    const names = Object.keys(targets) as (keyof typeof targets)[];
+    for (let round = 0; round < rounds; round++) {
+      // The order turns each round, so none of the three always follows the same one.
+      for (const name of [...names.slice(round % 3), ...names.slice(0, round % 3)]) samples[name].push(await targets[name](seconds));
+    }
+  } finally {
+    await Promise.all([plain.stop(), info.stop(), warn.stop()]);
+  }
+  const plainRps = median(samples.plain);
+  const infoRps = median(samples.info);
+  const warnRps = median(samples.warn);
+  // Paired by round: each round's three figures share that moment's load on the machine.
+  const paired = (a: number[], b: number[]) => a.map((value, index) => value / b[index]!);
+  const ratio = median(paired(samples.info, samples.plain));
+  const warnOverInfo = paired(samples.warn, samples.info);
+  const warnChange = median(warnOverInfo) - 1;
+  const spread = `${percent(Math.min(...warnOverInfo) - 1)} to ${percent(Math.max(...warnOverInfo) - 1)}`;
+  return [
+    {
+      id: "B6",
+      measure: `GET /v1/status req/s, ${CONNECTIONS} connections, log level info (stdout to /dev/null)`,
+      sdci: fmt(infoRps, "req/s"),
+      baseline: `${fmt(plainRps, "req/s")} plain node:http handler`,
+      ratio,
+      target: `≥ ${TARGET_RATIO}x`,
+      verdict: verdictOf(ratio >= TARGET_RATIO),
+      values: { seconds, rounds, connections: CONNECTIONS, plain: samples.plain, info: samples.info, warn: samples.warn },
+    },
+    {
+      id: "B6",
+      measure: "GET /v1/status req/s at --log-level warn (no request lines)",
+      sdci: fmt(warnRps, "req/s"),
+      baseline: `${fmt(plainRps, "req/s")} plain node:http handler`,
+      ratio: median(paired(samples.warn, samples.plain)),
+      target: "",
+      verdict: "info",
+      note: `--log-level warn against info, paired by round: ${percent(warnChange)} (median; rounds ${spread})`,
+      values: { warnChange, warnOverInfo },
+    },
+  ];
+}
+
+function percent(change: number): string {
+  return `${change >= 0 ? "+" : ""}${(change * 100).toFixed(0)}%`;
+}
