@@ -307,6 +307,11 @@ export interface components {
             finishedAt: string | null;
             /** @example 812 */
             durationMs: number | null;
+            /**
+             * @description Why the server ended the run itself (a timeout, a cancel, its own shutdown, a full disk); null when the task ended on its own.
+             * @example null
+             */
+            reason: string | null;
         };
         /** @enum {string} */
         RunStatus: "running" | "succeeded" | "failed" | "timed_out" | "cancelled" | "interrupted";
@@ -322,6 +327,11 @@ export interface components {
             exitCode: number | null;
             signal: string | null;
             durationMs: number | null;
+            /**
+             * @description Why the server ended the run itself (a timeout, a cancel, its own shutdown, a full disk); null when the task ended on its own.
+             * @example null
+             */
+            reason: string | null;
         };
         Health: {
             /** @enum {string} */
@@ -614,6 +624,23 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Busy with another run or upload, or too many wrong tokens from this address; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sdci:problem:busy",
+                     *       "title": "The server is busy with another run or upload",
+                     *       "status": 429,
+                     *       "detail": "the server is busy with another run or upload"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     startRun: {
@@ -667,7 +694,8 @@ export interface operations {
                      *         "signal": null,
                      *         "startedAt": "2026-12-03T16:07:55.123Z",
                      *         "finishedAt": null,
-                     *         "durationMs": null
+                     *         "durationMs": null,
+                     *         "reason": null
                      *       }
                      *     }
                      */
@@ -759,7 +787,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Busy with another run or upload; see Retry-After */
+            /** @description Busy with another run or upload, or too many wrong tokens from this address; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -771,6 +799,40 @@ export interface operations {
                      *       "title": "The server is busy with another run or upload",
                      *       "status": 429,
                      *       "detail": "the server is busy with another run or upload"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many event or log streams open at once; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sdci:problem:too-many-streams",
+                     *       "title": "Too many open event streams",
+                     *       "status": 503,
+                     *       "detail": "at most 256 event or log streams may be open at once"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The server's disk is full */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sdci:problem:insufficient-storage",
+                     *       "title": "The server's disk is full",
+                     *       "status": 507,
+                     *       "detail": "the server's disk is full: the run could not be recorded, so it was not started"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -810,7 +872,8 @@ export interface operations {
                      *           "signal": null,
                      *           "startedAt": "2026-12-03T16:07:55.123Z",
                      *           "finishedAt": "2026-12-03T16:07:55.935Z",
-                     *           "durationMs": 812
+                     *           "durationMs": 812,
+                     *           "reason": null
                      *         }
                      *       ]
                      *     }
@@ -847,6 +910,23 @@ export interface operations {
                      *       "title": "A valid bearer token is required",
                      *       "status": 401,
                      *       "detail": "the token was not accepted"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Busy with another run or upload, or too many wrong tokens from this address; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sdci:problem:busy",
+                     *       "title": "The server is busy with another run or upload",
+                     *       "status": 429,
+                     *       "detail": "the server is busy with another run or upload"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -927,6 +1007,40 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Busy with another run or upload, or too many wrong tokens from this address; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sdci:problem:busy",
+                     *       "title": "The server is busy with another run or upload",
+                     *       "status": 429,
+                     *       "detail": "the server is busy with another run or upload"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many event or log streams open at once; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sdci:problem:too-many-streams",
+                     *       "title": "Too many open event streams",
+                     *       "status": 503,
+                     *       "detail": "at most 256 event or log streams may be open at once"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     cancelRun: {
@@ -958,7 +1072,8 @@ export interface operations {
                      *       "signal": null,
                      *       "startedAt": "2026-12-03T16:07:55.123Z",
                      *       "finishedAt": null,
-                     *       "durationMs": null
+                     *       "durationMs": null,
+                     *       "reason": null
                      *     }
                      */
                     "application/json": components["schemas"]["Run"];
@@ -1032,6 +1147,23 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Busy with another run or upload, or too many wrong tokens from this address; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sdci:problem:busy",
+                     *       "title": "The server is busy with another run or upload",
+                     *       "status": 429,
+                     *       "detail": "the server is busy with another run or upload"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     getRun: {
@@ -1063,7 +1195,8 @@ export interface operations {
                      *       "signal": null,
                      *       "startedAt": "2026-12-03T16:07:55.123Z",
                      *       "finishedAt": "2026-12-03T16:07:55.935Z",
-                     *       "durationMs": 812
+                     *       "durationMs": 812,
+                     *       "reason": null
                      *     }
                      */
                     "application/json": components["schemas"]["Run"];
@@ -1115,6 +1248,23 @@ export interface operations {
                      *       "title": "Not found",
                      *       "status": 404,
                      *       "detail": "no task named 'deploy'"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Busy with another run or upload, or too many wrong tokens from this address; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sdci:problem:busy",
+                     *       "title": "The server is busy with another run or upload",
+                     *       "status": 429,
+                     *       "detail": "the server is busy with another run or upload"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -1203,6 +1353,40 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Busy with another run or upload, or too many wrong tokens from this address; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sdci:problem:busy",
+                     *       "title": "The server is busy with another run or upload",
+                     *       "status": 429,
+                     *       "detail": "the server is busy with another run or upload"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many event or log streams open at once; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sdci:problem:too-many-streams",
+                     *       "title": "Too many open event streams",
+                     *       "status": 503,
+                     *       "detail": "at most 256 event or log streams may be open at once"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     getStatus: {
@@ -1244,6 +1428,23 @@ export interface operations {
                      *       "title": "A valid bearer token is required",
                      *       "status": 401,
                      *       "detail": "the token was not accepted"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Busy with another run or upload, or too many wrong tokens from this address; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sdci:problem:busy",
+                     *       "title": "The server is busy with another run or upload",
+                     *       "status": 429,
+                     *       "detail": "the server is busy with another run or upload"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -1406,7 +1607,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Busy with another run or upload; see Retry-After */
+            /** @description Busy with another run or upload, or too many wrong tokens from this address; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -1432,7 +1633,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "urn:sdci:problem:insufficient-storage",
-                     *       "title": "The server has no room for the upload",
+                     *       "title": "The server's disk is full",
                      *       "status": 507,
                      *       "detail": "the server has no room for this upload (its disk is full); nothing was kept"
                      *     }

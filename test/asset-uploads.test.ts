@@ -205,11 +205,23 @@ describe("file uploads", () => {
   });
 });
 
-describe("upload size limit", () => {
+describe("upload size limit and idle timeout", () => {
   let server: TestServer;
 
   before(async () => {
-    server = await startTestServer({ args: ["--max-upload-size", "1M"] });
+    server = await startTestServer({ args: ["--max-upload-size", "1M", "--upload-idle-timeout", "1"] });
+  });
+
+  test("a body that stalls past --upload-idle-timeout is dropped: connection closed, nothing kept, lock free", async () => {
+    const socket = await openSocket(server.url);
+    socket.on("error", () => {});
+    const closed = once(socket, "close");
+    socket.write(requestHead("PUT", "/v1/assets/stalled/file.bin", { ...server.auth, "Content-Length": 10 }));
+    socket.write("01234");
+    await eventually(async () => (await busy(server)) !== null, 5000, "the upload holds the lock");
+    await Promise.race([closed, sleep(10_000).then(() => assert.fail("the server kept the stalled connection"))]);
+    await eventually(async () => (await busy(server)) === null && temps(server).length === 0, 2000, "lock free and temp removed");
+    assert.deepEqual(listTree(server.uploadsDir), []);
   });
   after(() => server.stop());
 

@@ -41,7 +41,7 @@ describe("a run's exit", () => {
 
       const { exit, record } = await rawExit("exit-with", [String(code)]);
       const status = code === 0 ? "succeeded" : "failed";
-      assert.deepEqual({ ...exit, durationMs: 0 }, { status, exitCode: code, signal: null, durationMs: 0 });
+      assert.deepEqual({ ...exit, durationMs: 0 }, { status, exitCode: code, signal: null, durationMs: 0, reason: null });
       assert.equal(typeof exit.durationMs, "number");
       assert.equal(record.status, status);
       assert.equal(record.exitCode, code);

@@ -7,6 +7,7 @@ import type { TaskCatalog } from "../runner/task-catalog.js";
 import type { TaskRunner } from "../runner/task-runner.js";
 import type { Logger } from "../logger.js";
 import { bearerAuth } from "./auth.js";
+import type { AuthThrottle } from "./auth-throttle.js";
 import { rejectDotSegments } from "./dot-segments.js";
 import { type ProblemKind, problemResponse } from "./problem.js";
 import { type ApiEnv, createRouter } from "./router.js";
@@ -20,6 +21,8 @@ import { statusRoutes } from "./routes/status.js";
 import { taskRoutes } from "./routes/tasks.js";
 import { RunEventSchema } from "./schemas.js";
 import type { FollowOptions } from "./sse.js";
+import type { StreamSlots } from "./stream-slots.js";
+import { isDiskFull } from "../runner/disk-full.js";
 
 export interface AppDeps {
   token: string;
@@ -29,6 +32,10 @@ export interface AppDeps {
   lock: OperationLock;
   uploads: AssetUploads;
   follow: FollowOptions;
+  /** The cap on open event and log streams. */
+  streams: StreamSlots;
+  /** Who sent too many wrong tokens lately. */
+  authThrottle: AuthThrottle;
   /** The contract as served at /openapi.yaml (the file, so it is the text the repo holds). */
   contractYaml: string;
   logger: Logger;
@@ -59,7 +66,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<ApiEnv> {
   app.route("/", healthRoutes());
   app.route("/", docsRoutes());
   app.route("/", contractRoutes(deps.contractYaml));
-  app.use("/v1/*", bearerAuth(deps.token));
+  app.use("/v1/*", bearerAuth(deps.token, deps.authThrottle, deps.logger));
   app.route("/", taskRoutes(deps.catalog));
   app.route("/", runRoutes(deps));
   app.route("/", statusRoutes(deps.lock));
@@ -71,6 +78,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<ApiEnv> {
       const kind = STATUS_KINDS[error.status] ?? "invalid-request";
       return problemResponse(kind, error.message);
     }
+    if (isDiskFull(error)) return problemResponse("insufficient-storage", "the server ran out of disk space");
     // Never a stack trace or a host path to the client; the operator sees it in the log.
     deps.logger.error({ err: error, method: c.req.method, path: new URL(c.req.url).pathname }, "unexpected error");
     return problemResponse("internal");

@@ -1,5 +1,8 @@
 import { createHash, timingSafeEqual } from "node:crypto";
+import type { HttpBindings } from "@hono/node-server";
 import type { MiddlewareHandler } from "hono";
+import type { Logger } from "../logger.js";
+import type { AuthThrottle } from "./auth-throttle.js";
 import { problemResponse } from "./problem.js";
 
 const CHALLENGE = 'Bearer realm="sdci"';
@@ -10,12 +13,33 @@ function sameToken(given: string, expected: string): boolean {
   return timingSafeEqual(digest(given), digest(expected));
 }
 
-/** Requires `Authorization: Bearer <token>`; anything else gets 401 with a challenge. */
-export function bearerAuth(token: string): MiddlewareHandler {
+/**
+ * Requires `Authorization: Bearer <token>`; anything else gets 401 with a challenge. An
+ * address that sent too many wrong tokens is refused (429) before its token is even looked
+ * at, so a guess made while refused teaches nothing. A request without any credentials is
+ * not a guess and does not count.
+ */
+export function bearerAuth(
+  token: string,
+  throttle: AuthThrottle,
+  logger: Logger,
+): MiddlewareHandler<{ Bindings: HttpBindings }> {
   return async (c, next) => {
+    const address = c.env?.incoming?.socket?.remoteAddress ?? "unknown";
+    const waitMs = throttle.waitMs(address);
+    if (waitMs > 0) {
+      const seconds = Math.ceil(waitMs / 1000);
+      return problemResponse("auth-throttled", `too many wrong tokens from this address; try again in ${seconds} s`, {
+        headers: { "Retry-After": String(seconds) },
+      });
+    }
     const header = c.req.header("authorization") ?? "";
     const match = /^Bearer +(\S+) *$/i.exec(header);
     if (!match?.[1] || !sameToken(match[1], token)) {
+      if (header !== "" && throttle.recordFailure(address)) {
+        const { maxFailures, blockMs } = throttle.options;
+        logger.warn({ address, blockMs }, `address refused after ${maxFailures} wrong tokens`);
+      }
       const detail = header === "" ? "send the token as 'Authorization: Bearer <token>'" : "the token was not accepted";
       const challenge = header === "" ? CHALLENGE : `${CHALLENGE}, error="invalid_token"`;
       return problemResponse("unauthorized", detail, { headers: { "WWW-Authenticate": challenge } });

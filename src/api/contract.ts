@@ -7,7 +7,9 @@ import { TaskCatalog } from "../runner/task-catalog.js";
 import { TaskRunner } from "../runner/task-runner.js";
 import { silentLogger } from "../logger.js";
 import { createApp } from "./app.js";
+import { AuthThrottle } from "./auth-throttle.js";
 import type { ApiEnv } from "./router.js";
+import { StreamSlots } from "./stream-slots.js";
 
 /** The OpenAPI 3.1 document the app's routes describe; openapi.yaml must equal it. */
 export function contractDocument(app: OpenAPIHono<ApiEnv>) {
@@ -57,8 +59,10 @@ export function describeApi() {
     runner,
     store,
     lock,
-    uploads: new AssetUploads({ uploadsDir: "/nonexistent", maxBytes: 0, maxEntries: 0, lock }),
+    uploads: new AssetUploads({ uploadsDir: "/nonexistent", maxBytes: 0, maxEntries: 0, idleTimeoutMs: 0, lock }),
     follow: { keepaliveMs: 15_000 },
+    streams: new StreamSlots(0),
+    authThrottle: new AuthThrottle(),
     contractYaml: "{}",
     logger: silentLogger,
   });

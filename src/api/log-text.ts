@@ -8,11 +8,14 @@ const OUTPUT_FRAME = /^id: \d+\nevent: output\ndata: (.*)$/;
  * A run's output as plain text, both streams in the order they were recorded: the event
  * log's frames with everything but the task's own text taken out.
  */
-export function runLogText(log: RunEventLog, { follow }: { follow: boolean }): ReadableStream<Uint8Array> {
+export function runLogText(
+  log: RunEventLog,
+  { follow, onEnd }: { follow: boolean; onEnd?: () => void },
+): ReadableStream<Uint8Array> {
   let pending = "";
   const decoder = new TextDecoder();
   const encoder = new TextEncoder();
-  const frames = followRunLog(log, 0, { follow, prelude: false, keepaliveMs: 15_000 });
+  const frames = followRunLog(log, 0, { follow, prelude: false, keepaliveMs: 15_000, onEnd });
   return frames.pipeThrough(
     new TransformStream<Uint8Array, Uint8Array>({
       transform(chunk, controller) {

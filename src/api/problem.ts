@@ -8,11 +8,15 @@ export const PROBLEMS = {
   "length-required": { status: 411, title: "The body's length must be declared" },
   conflict: { status: 409, title: "Not possible in the resource's current state" },
   "payload-too-large": { status: 413, title: "The request body is too large" },
+  "request-timeout": { status: 408, title: "The request took too long to arrive" },
   "unsupported-media-type": { status: 415, title: "Unsupported Content-Type" },
   "digest-mismatch": { status: 422, title: "The body does not match its Content-Digest" },
   busy: { status: 429, title: "The server is busy with another run or upload" },
+  "auth-throttled": { status: 429, title: "Too many wrong tokens from this address" },
+  "header-too-large": { status: 431, title: "The request's headers are too large" },
   internal: { status: 500, title: "Internal server error" },
-  "insufficient-storage": { status: 507, title: "The server has no room for the upload" },
+  "too-many-streams": { status: 503, title: "Too many open event streams" },
+  "insufficient-storage": { status: 507, title: "The server's disk is full" },
 } as const;
 
 export type ProblemKind = keyof typeof PROBLEMS;

@@ -40,6 +40,12 @@ export const RunStatusSchema = z
   .enum(["running", "succeeded", "failed", "timed_out", "cancelled", "interrupted"])
   .openapi("RunStatus");
 
+const RunReasonSchema = z.string().nullable().openapi({
+  description:
+    "Why the server ended the run itself (a timeout, a cancel, its own shutdown, a full disk); null when the task ended on its own.",
+  example: null,
+});
+
 export const RunSchema = z
   .object({
     id: z.string().openapi({ example: "20261203T160755123Z-a1b2c3" }),
@@ -51,6 +57,7 @@ export const RunSchema = z
     startedAt: z.string().openapi({ format: "date-time" }),
     finishedAt: z.string().nullable().openapi({ format: "date-time" }),
     durationMs: z.number().int().nullable().openapi({ example: 812 }),
+    reason: RunReasonSchema,
   })
   .openapi("Run");
 
@@ -89,6 +96,7 @@ export const ExitEventSchema = z
     exitCode: z.number().int().nullable(),
     signal: z.string().nullable(),
     durationMs: z.number().int().nullable(),
+    reason: RunReasonSchema,
   })
   .openapi("ExitEvent", { description: "Data of the last event of a run's stream (`event: exit`)." });
 
@@ -119,6 +127,7 @@ export const EXAMPLES = {
     startedAt: "2026-12-03T16:07:55.123Z",
     finishedAt: "2026-12-03T16:07:55.935Z",
     durationMs: 812,
+    reason: null,
   },
   task: { name: "deploy", description: "Deploy a release to this host" },
 } as const;
@@ -131,7 +140,21 @@ const ERROR_RESPONSES: Record<number, { description: string; kind: ProblemKind; 
   409: { description: "Not possible in the resource's current state", kind: "conflict", detail: "the run has already ended (succeeded)" },
   413: { description: "The request body is too large", kind: "payload-too-large", detail: "the body may have at most 524288 bytes" },
   415: { description: "The body is not JSON", kind: "unsupported-media-type", detail: "send the parameters as application/json" },
-  429: { description: "Busy with another run or upload; see Retry-After", kind: "busy", detail: "the server is busy with another run or upload" },
+  429: {
+    description: "Busy with another run or upload, or too many wrong tokens from this address; see Retry-After",
+    kind: "busy",
+    detail: "the server is busy with another run or upload",
+  },
+  503: {
+    description: "Too many event or log streams open at once; see Retry-After",
+    kind: "too-many-streams",
+    detail: "at most 256 event or log streams may be open at once",
+  },
+  507: {
+    description: "The server's disk is full",
+    kind: "insufficient-storage",
+    detail: "the server's disk is full: the run could not be recorded, so it was not started",
+  },
 };
 
 type ProblemResponse = {

@@ -22,6 +22,8 @@ interface ReadOptions extends FollowOptions {
   follow?: boolean;
   /** Start with the SSE `retry:` line (not wanted when the frames are turned into text). */
   prelude?: boolean;
+  /** Called once when the stream ends in any way: closed, cancelled by the client, or failed. */
+  onEnd?: () => void;
 }
 
 /**
@@ -35,48 +37,68 @@ export function followRunLog(log: RunEventLog, startOffset: number, options: Rea
   let position = startOffset;
   let file: FileHandle | undefined;
   let cancelled = false;
+  let ended = false;
   let keepaliveTimer: NodeJS.Timeout | undefined;
 
   const closeFile = async () => {
     clearTimeout(keepaliveTimer);
+    if (!ended) {
+      ended = true;
+      options.onEnd?.();
+    }
     const handle = file;
     file = undefined;
     await handle?.close();
   };
 
+  /** Enqueues the next chunk (or a keepalive), or closes the stream after the last event. */
+  const pullOnce = async (controller: ReadableStreamDefaultController<Uint8Array>) => {
+    while (!cancelled) {
+      const change = log.changed;
+      const end = Math.min(log.size, endOffset);
+      if (position < end && file) {
+        const length = Math.min(READ_CHUNK, end - position);
+        const chunk = Buffer.allocUnsafe(length);
+        const { bytesRead } = await file.read(chunk, 0, length, position);
+        position += bytesRead;
+        controller.enqueue(chunk.subarray(0, bytesRead));
+        return;
+      }
+      if (log.finished || position >= endOffset) {
+        await closeFile();
+        controller.close();
+        return;
+      }
+      const idle = await Promise.race([
+        change.then(() => false),
+        new Promise<boolean>((resolve) => (keepaliveTimer = setTimeout(resolve, options.keepaliveMs, true))),
+      ]);
+      clearTimeout(keepaliveTimer);
+      if (idle && !cancelled) {
+        controller.enqueue(KEEPALIVE);
+        return;
+      }
+    }
+  };
+
   return new ReadableStream<Uint8Array>(
     {
       async start(controller) {
-        file = await open(log.path, "r");
+        try {
+          file = await open(log.path, "r");
+        } catch (error) {
+          await closeFile();
+          throw error;
+        }
         // Sent at once, so the headers and a first byte leave before the task prints anything.
         if (prelude) controller.enqueue(RETRY_PRELUDE);
       },
       async pull(controller) {
-        while (!cancelled) {
-          const change = log.changed;
-          const end = Math.min(log.size, endOffset);
-          if (position < end && file) {
-            const length = Math.min(READ_CHUNK, end - position);
-            const chunk = Buffer.allocUnsafe(length);
-            const { bytesRead } = await file.read(chunk, 0, length, position);
-            position += bytesRead;
-            controller.enqueue(chunk.subarray(0, bytesRead));
-            return;
-          }
-          if (log.finished || position >= endOffset) {
-            await closeFile();
-            controller.close();
-            return;
-          }
-          const idle = await Promise.race([
-            change.then(() => false),
-            new Promise<boolean>((resolve) => (keepaliveTimer = setTimeout(resolve, options.keepaliveMs, true))),
-          ]);
-          clearTimeout(keepaliveTimer);
-          if (idle && !cancelled) {
-            controller.enqueue(KEEPALIVE);
-            return;
-          }
+        try {
+          await pullOnce(controller);
+        } catch (error) {
+          await closeFile().catch(() => {});
+          throw error;
         }
       },
       async cancel() {
@@ -89,6 +111,6 @@ export function followRunLog(log: RunEventLog, startOffset: number, options: Rea
 }
 
 /** The SSE response for a run's events after `lastEventId` (0: all of them). */
-export function runEventsResponse(log: RunEventLog, lastEventId: number, options: FollowOptions, status = 200): Response {
-  return new Response(followRunLog(log, log.offsetAfter(lastEventId), options), { status, headers: SSE_HEADERS });
+export function runEventsResponse(log: RunEventLog, lastEventId: number, options: ReadOptions): Response {
+  return new Response(followRunLog(log, log.offsetAfter(lastEventId), options), { status: 200, headers: SSE_HEADERS });
 }

@@ -8,11 +8,6 @@ import { receiveFile, type UploadLimits } from "./receive-file.js";
 import { receiveFolder } from "./receive-folder.js";
 import { UploadError } from "./upload-error.js";
 
-/** The default of `--max-upload-size`: a large release archive fits, a runaway stream does not fill the disk. */
-export const DEFAULT_MAX_UPLOAD_BYTES = 2 * 1024 ** 3;
-/** The default of `--max-upload-entries`: a large web build has tens of thousands of files. */
-export const DEFAULT_MAX_UPLOAD_ENTRIES = 100_000;
-
 export interface UploadRequest {
   /** The request path after `/v1/assets/`, still percent-encoded as it came. */
   rawPath: string;
@@ -34,6 +29,8 @@ export interface UploadResult {
 export interface AssetUploadsOptions extends UploadLimits {
   uploadsDir: string;
   lock: OperationLock;
+  /** A body that sends nothing for this long is dropped, and the upload with it (0: never). */
+  idleTimeoutMs: number;
 }
 
 /**
@@ -56,6 +53,11 @@ export class AssetUploads {
     try {
       const destination = await prepareDestination(uploadsDir, segments);
       try {
+        // The server has no whole-request deadline (an upload may take hours), so a peer that
+        // vanished without closing would otherwise hold the lock until TCP gave up on it.
+        request.body.setTimeout(this.options.idleTimeoutMs);
+        // Once the body is in, the fsync of a large file may take long: that is no stall.
+        request.body.once("end", () => request.body.setTimeout(0));
         request.accept();
         const receive = kind === "folder" ? receiveFolder : receiveFile;
         const received = await receive(request.body, destination, { length, sha256 }, this.options);

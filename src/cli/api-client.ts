@@ -26,7 +26,11 @@ export function apiFailure(response: Response, body: unknown, serverUrl: string,
       return new CliError(subject ? `${subject} not found on ${serverUrl}` : `not found on ${serverUrl}: ${detail}`);
     case 429: {
       const retry = response.headers.get("retry-after");
-      return new CliError(`${serverUrl} is busy with another run or upload${retry ? `; try again in ${retry} s` : ""}`);
+      const later = retry ? `; try again in ${retry} s` : "";
+      if (problem.type === "urn:sdci:problem:auth-throttled") {
+        return new CliError(`${serverUrl} refuses this address for now after too many wrong tokens${later}`);
+      }
+      return new CliError(`${serverUrl} is busy with another run or upload${later}`);
     }
     default:
       return new CliError(`${serverUrl} answered ${response.status}: ${detail}`);

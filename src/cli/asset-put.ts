@@ -2,6 +2,7 @@ import http, { type IncomingMessage, type OutgoingHttpHeaders } from "node:http"
 import https from "node:https";
 import type { Readable } from "node:stream";
 import type { paths } from "../../generated/schema.js";
+import { trustedCertificates } from "./tls.js";
 
 type UploadOperation = paths["/v1/assets/{path}"]["put"];
 /** What the server answers with 201, as the contract types it. */
@@ -42,6 +43,7 @@ export function putAsset(request: AssetPut): Promise<AssetAnswer> {
       method: "PUT",
       headers: { ...request.headers, Expect: "100-continue" },
       agent: false,
+      ca: trustedCertificates(),
     });
     let body: Readable | undefined;
     let answered = false;

@@ -4,6 +4,8 @@ export class CliError extends Error {}
 /** One line for any failure: the CliError's own words, or a plain reading of a network error. */
 export function describeFailure(error: unknown, serverUrl?: string): string {
   if (error instanceof CliError) return error.message;
+  const certificate = certificateProblem(error);
+  if (certificate) return `${serverUrl ? `${serverUrl}: ` : ""}${certificate}`;
   const cause = (error as { cause?: NodeJS.ErrnoException }).cause;
   const where = serverUrl ? `cannot reach ${serverUrl}` : "cannot reach the server";
   switch (cause?.code) {
@@ -24,4 +26,31 @@ export function describeFailure(error: unknown, serverUrl?: string): string {
   if (cause?.code) return `${where}: ${cause.code}`;
   if (error instanceof Error) return error.message;
   return String(error);
+}
+
+/** OpenSSL's verdicts that mean "signed by no authority this client trusts". */
+const UNTRUSTED_CODES = new Set([
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "UNABLE_TO_GET_ISSUER_CERT",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "CERT_UNTRUSTED",
+  "CERT_SIGNATURE_FAILURE",
+]);
+
+/** One line about a certificate or handshake the client refused; undefined for any other error. */
+export function certificateProblem(error: unknown): string | undefined {
+  const code = (error as { cause?: NodeJS.ErrnoException }).cause?.code ?? (error as NodeJS.ErrnoException).code;
+  if (code === undefined) return undefined;
+  if (UNTRUSTED_CODES.has(code)) {
+    return "the server's certificate is not trusted: pass --ca-cert FILE or set NODE_EXTRA_CA_CERTS";
+  }
+  if (code === "CERT_HAS_EXPIRED") return "the server's certificate has expired";
+  if (code === "CERT_NOT_YET_VALID") return "the server's certificate is not valid yet (check the clocks)";
+  if (code === "ERR_TLS_CERT_ALTNAME_INVALID") return "the server's certificate is for another host name or address";
+  if (code === "EPROTO" || code.startsWith("ERR_SSL_")) {
+    return "the TLS handshake failed (is the server serving https? use http:// if not)";
+  }
+  return undefined;
 }

@@ -2,7 +2,7 @@ import { constants } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { components } from "../../generated/schema.js";
 import { type ApiClient, apiFailure } from "./api-client.js";
-import { CliError } from "./cli-error.js";
+import { CliError, certificateProblem } from "./cli-error.js";
 import { sseEvents } from "./sse-events.js";
 
 export type ExitEvent = components["schemas"]["ExitEvent"];
@@ -94,7 +94,8 @@ async function reopen(
     if (response.status >= 400 && response.status < 500) throw apiFailure(response, error, serverUrl, `run ${runId}`);
     return undefined;
   } catch (error) {
-    if (error instanceof CliError) throw error;
+    // A refused certificate will not mend itself while we retry.
+    if (error instanceof CliError || certificateProblem(error)) throw error;
     return undefined;
   }
 }
@@ -103,7 +104,8 @@ async function reopen(
 async function finishedExit(client: ApiClient, serverUrl: string, runId: string): Promise<ExitEvent> {
   const { data, error, response } = await client.GET("/v1/runs/{id}", { params: { path: { id: runId } } });
   if (!data) throw apiFailure(response, error, serverUrl, `run ${runId}`);
-  return { status: data.status, exitCode: data.exitCode, signal: data.signal, durationMs: data.durationMs };
+  const { status, exitCode, signal, durationMs, reason } = data;
+  return { status, exitCode, signal, durationMs, reason: reason ?? null };
 }
 
 /**

@@ -1,4 +1,4 @@
-import { closeSync, createReadStream, openSync, truncateSync, writeSync } from "node:fs";
+import { closeSync, createReadStream, ftruncateSync, openSync, truncateSync, writeSync } from "node:fs";
 
 /** The event types of a run's stream, in the order they can appear. */
 export type RunEventType = "run" | "output" | "exit";
@@ -80,25 +80,43 @@ export class RunEventLog {
     return this.#frameEnds[Math.min(id, this.#frameEnds.length) - 1] ?? 0;
   }
 
-  /** Writes one event to disk, then wakes the readers. Returns the event's id. */
+  /**
+   * Writes one event to disk, then wakes the readers. Returns the event's id. When the write
+   * fails (a full disk) it throws, and the log stays as it was: no part of the frame is kept.
+   */
   append(type: RunEventType, data: unknown): number {
-    if (this.#fd === null) throw new Error("run event log is closed");
+    const fd = this.#fd;
+    if (fd === null) throw new Error("run event log is closed");
     const id = this.#frameEnds.length + 1;
     const frame = Buffer.from(`id: ${id}\nevent: ${type}\ndata: ${JSON.stringify(data)}\n\n`);
     let written = 0;
-    while (written < frame.length) written += writeSync(this.#fd, frame, written);
+    try {
+      // At an explicit offset, so a frame after a failed one lands where that one began.
+      while (written < frame.length) written += writeSync(fd, frame, written, frame.length - written, this.#size + written);
+    } catch (error) {
+      // Readers never read past #size, but a later append must not follow half a frame.
+      if (written > 0) {
+        try {
+          ftruncateSync(fd, this.#size);
+        } catch {
+          // Cut short it stays; the next start trims a log to its last whole frame.
+        }
+      }
+      throw error;
+    }
     this.#size += frame.length;
     this.#frameEnds.push(this.#size);
     this.#notify();
     return id;
   }
 
-  /** No more events: readers finish once they reach the end. */
+  /** No more events: readers finish once they reach the end, even if closing the file fails. */
   finish(): void {
-    if (this.#fd !== null) closeSync(this.#fd);
+    const fd = this.#fd;
     this.#fd = null;
     this.#finished = true;
     this.#notify();
+    if (fd !== null) closeSync(fd);
   }
 
   #notify(): void {

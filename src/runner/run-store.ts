@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { closeSync, ftruncateSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import { mkdir, readFile, readdir, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { RunEventLog } from "./run-event-log.js";
@@ -16,6 +16,8 @@ export interface RunRecord {
   startedAt: string;
   finishedAt: string | null;
   durationMs: number | null;
+  /** Why the server ended the run itself (timeout, cancel, a full disk); null when the task ended on its own. */
+  reason: string | null;
 }
 
 /** Run ids sort by start time and carry no host detail: `20261203T160755123Z-a1b2c3`. */
@@ -32,6 +34,8 @@ export class RunStore {
   readonly #runsDir: string;
   readonly #keepRuns: number;
   readonly #live = new Map<string, { record: RunRecord; log: RunEventLog }>();
+  /** Runs whose latest record could not be written: memory holds the truth until a restart. */
+  readonly #unsaved = new Set<string>();
 
   /** `keepRuns`: how many finished runs stay on disk (0: all). */
   constructor(dataDir: string, { keepRuns = 0 } = {}) {
@@ -79,38 +83,73 @@ export class RunStore {
     await Promise.all(excess.map((id) => rm(join(this.#runsDir, id), { recursive: true, force: true })));
   }
 
-  /** Creates the run's folder, record and empty event log. */
+  /**
+   * Creates the run's folder, record and empty event log. When one of them cannot be written
+   * (a full disk) it throws and leaves nothing behind.
+   */
   create(task: string, params: string[], startedAt = new Date()): { record: RunRecord; log: RunEventLog } {
     const id = newRunId(startedAt);
-    mkdirSync(join(this.#runsDir, id), { mode: 0o700 });
-    const record: RunRecord = {
-      id,
-      task,
-      params,
-      status: "running",
-      exitCode: null,
-      signal: null,
-      startedAt: startedAt.toISOString(),
-      finishedAt: null,
-      durationMs: null,
-    };
-    this.save(record);
-    const log = RunEventLog.create(join(this.#runsDir, id, EVENTS_FILE));
-    const live = { record, log };
-    this.#live.set(id, live);
-    return live;
+    const dir = join(this.#runsDir, id);
+    mkdirSync(dir, { mode: 0o700 });
+    try {
+      const record: RunRecord = {
+        id,
+        task,
+        params,
+        status: "running",
+        exitCode: null,
+        signal: null,
+        startedAt: startedAt.toISOString(),
+        finishedAt: null,
+        durationMs: null,
+        reason: null,
+      };
+      this.save(record);
+      const log = RunEventLog.create(join(dir, EVENTS_FILE));
+      const live = { record, log };
+      this.#live.set(id, live);
+      return live;
+    } catch (error) {
+      rmSync(dir, { recursive: true, force: true });
+      throw error;
+    }
   }
 
-  /** Writes the record through a temp file and rename, so a crash never leaves half a record. */
+  /** Removes a run that never started: its log is closed and its folder gone. */
+  discard(id: string): void {
+    const live = this.#live.get(id);
+    this.#live.delete(id);
+    try {
+      live?.log.finish();
+    } finally {
+      rmSync(join(this.#runsDir, id), { recursive: true, force: true });
+    }
+  }
+
+  /**
+   * Writes the record through a temp file and rename, so a crash never leaves half a record.
+   * On a full disk the temp file cannot be written: the record is then rewritten in place,
+   * which needs no new block (a record is far smaller than the block it already holds).
+   */
   save(record: RunRecord): void {
     const path = join(this.#runsDir, record.id, RECORD_FILE);
-    writeFileSync(`${path}.tmp`, JSON.stringify(record), { mode: 0o600 });
-    renameSync(`${path}.tmp`, path);
+    const text = JSON.stringify(record);
+    try {
+      writeFileSync(`${path}.tmp`, text, { mode: 0o600 });
+      renameSync(`${path}.tmp`, path);
+    } catch (error) {
+      rmSync(`${path}.tmp`, { force: true });
+      if (!rewriteInPlace(path, text)) {
+        this.#unsaved.add(record.id);
+        throw error;
+      }
+    }
+    this.#unsaved.delete(record.id);
   }
 
-  /** The run is over: its record is final and it no longer needs to stay in memory. */
+  /** The run is over: its record is final and, once on disk, no longer needs to stay in memory. */
   release(id: string): void {
-    this.#live.delete(id);
+    if (!this.#unsaved.has(id)) this.#live.delete(id);
   }
 
   async get(id: string): Promise<RunRecord | undefined> {
@@ -118,7 +157,8 @@ export class RunStore {
     if (live) return { ...live.record };
     if (!RUN_ID_PATTERN.test(id)) return undefined;
     try {
-      return JSON.parse(await readFile(join(this.#runsDir, id, RECORD_FILE), "utf8")) as RunRecord;
+      // Records written before `reason` existed lack it.
+      return { reason: null, ...JSON.parse(await readFile(join(this.#runsDir, id, RECORD_FILE), "utf8")) } as RunRecord;
     } catch {
       return undefined;
     }
@@ -149,18 +189,42 @@ export class RunStore {
     const finished: RunRecord = {
       ...record,
       status: "interrupted",
+      reason: "the server stopped while the task was running",
       finishedAt: lastWrite.toISOString(),
       durationMs: Math.max(0, lastWrite.getTime() - Date.parse(record.startedAt)),
     };
     try {
       const log = await RunEventLog.load(logPath, { reopen: true });
-      log.append("exit", { status: finished.status, exitCode: null, signal: null, durationMs: finished.durationMs });
+      log.append("exit", exitEventOf(finished));
       log.finish();
     } catch {
       // No log to mend (it was never created): the record alone tells the story.
     }
     this.save(finished);
   }
+}
+
+/** Overwrites an existing file with `text` without allocating a new one; false when that fails too. */
+function rewriteInPlace(path: string, text: string): boolean {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, "r+");
+    const bytes = Buffer.from(text);
+    let written = 0;
+    while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written, written);
+    ftruncateSync(fd, bytes.length);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** The data of a run's last event, from its final record. */
+export function exitEventOf(record: RunRecord) {
+  const { status, exitCode, signal, durationMs, reason } = record;
+  return { status, exitCode, signal, durationMs, reason };
 }
 
 function newRunId(at: Date): string {

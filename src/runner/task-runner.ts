@@ -4,8 +4,9 @@ import { OutputDecoder, type OutputDecoderOptions, DEFAULT_DECODER_OPTIONS } fro
 import { childEnvironment } from "./child-environment.js";
 import type { OperationLock } from "./operation-lock.js";
 import { signalGroup, spawnInGroup, terminateGroup, waitForGroupExit } from "./process-group.js";
+import { isDiskFull } from "./disk-full.js";
 import type { RunEventLog } from "./run-event-log.js";
-import type { RunRecord, RunStatus, RunStore } from "./run-store.js";
+import { type RunRecord, type RunStatus, type RunStore, exitEventOf } from "./run-store.js";
 import type { Task } from "./task-catalog.js";
 
 export interface TaskRunnerOptions {
@@ -35,13 +36,23 @@ export class BusyError extends Error {
   }
 }
 
-/** Why a run was stopped from outside, which decides its final status. */
+/** Thrown when a run cannot even be recorded because the disk is full: the caller answers 507. */
+export class StorageFullError extends Error {
+  constructor() {
+    super("the server's disk is full: the run could not be recorded, so it was not started");
+  }
+}
+
+/** Why a client or the server stops a run, which decides its final status. */
 type StopReason = Extract<RunStatus, "timed_out" | "cancelled" | "interrupted">;
+
+/** A run the server ends itself because it cannot record it any more ends as `failed`. */
+type ServerStop = StopReason | "failed";
 
 interface ActiveRun {
   record: RunRecord;
   child: ChildProcess;
-  stop(reason: StopReason): void;
+  stop(reason: ServerStop, why: string): void;
   done: Promise<RunRecord>;
 }
 
@@ -64,7 +75,7 @@ export class TaskRunner {
     const release = lock.tryAcquire(pending);
     if (!release) throw new BusyError();
     try {
-      const { record, log } = store.create(task.name, params);
+      const { record, log } = this.#record(task, params);
       pending.id = record.id;
       const active = this.#launch(task, record, log);
       const done = active.done.finally(() => {
@@ -85,46 +96,93 @@ export class TaskRunner {
   stop(id: string, reason: StopReason): boolean {
     const active = this.#active.get(id);
     if (!active) return false;
-    active.stop(reason);
+    active.stop(reason, this.#explain(reason));
     return true;
   }
 
   /** Stops every run and waits until each has written its `exit` event. */
   async stopAll(reason: StopReason): Promise<void> {
     const runs = [...this.#active.values()];
-    for (const run of runs) run.stop(reason);
+    for (const run of runs) run.stop(reason, this.#explain(reason));
     await Promise.allSettled(runs.map((run) => run.done));
   }
 
+  /** The run's record, log and first event; nothing is left on disk when one of them fails. */
+  #record(task: Task, params: string[]): { record: RunRecord; log: RunEventLog } {
+    const { store } = this.#options;
+    let created;
+    try {
+      created = store.create(task.name, params);
+    } catch (error) {
+      throw isDiskFull(error) ? new StorageFullError() : error;
+    }
+    try {
+      created.log.append("run", created.record);
+      return created;
+    } catch (error) {
+      store.discard(created.record.id);
+      throw isDiskFull(error) ? new StorageFullError() : error;
+    }
+  }
+
+  #explain(reason: StopReason): string {
+    switch (reason) {
+      case "timed_out":
+        return `the task ran longer than the server's task timeout (${this.#options.taskTimeoutMs / 1000} s)`;
+      case "cancelled":
+        return "a client cancelled the run";
+      case "interrupted":
+        return "the server was stopping";
+    }
+  }
+
   #launch(task: Task, record: RunRecord, log: RunEventLog): ActiveRun {
-    const { tasksDir, uploadsDir, secrets, killGraceMs, drainMs, taskTimeoutMs, store } = this.#options;
+    const { tasksDir, uploadsDir, secrets, killGraceMs, drainMs, taskTimeoutMs } = this.#options;
     const env = childEnvironment(this.#options.env ?? process.env, secrets, {
       runId: record.id,
       task: task.name,
       uploadsDir,
     });
-    log.append("run", record);
     const logger = this.#options.logger?.child({ runId: record.id, task: task.name });
     logger?.info(this.#options.logParams ? { params: record.params } : {}, "run started");
     const started = performance.now();
     const child = spawnInGroup("bash", [task.path, ...record.params], { cwd: tasksDir, env });
 
-    let stopReason: StopReason | null = null;
+    let stopReason: ServerStop | null = null;
+    let stopWhy: string | null = null;
     let stoppedAt = 0;
     let leaderExited = false;
     let cancelKill = () => {};
-    const stop = (reason: StopReason) => {
+    const stop = (reason: ServerStop, why: string) => {
       // Once the task has exited on its own, its status is already decided.
       if (stopReason || leaderExited || child.pid === undefined) return;
       stopReason = reason;
+      stopWhy = why;
       stoppedAt = performance.now();
       cancelKill = terminateGroup(child.pid, killGraceMs);
     };
-    const timeout = taskTimeoutMs > 0 ? setTimeout(() => stop("timed_out"), taskTimeoutMs) : undefined;
+    const timeout =
+      taskTimeoutMs > 0 ? setTimeout(() => stop("timed_out", this.#explain("timed_out")), taskTimeoutMs) : undefined;
+
+    /**
+     * Appends output to the log; when the disk refuses it, the run cannot keep its promise of
+     * no lost line, so the task is stopped, the rest of its output is dropped, and the run
+     * fails even if the task had already exited on its own.
+     */
+    let outputLost: string | null = null;
+    const appendOutput = (stream: "stdout" | "stderr", text: string) => {
+      if (outputLost) return;
+      try {
+        log.append("output", { stream, text });
+      } catch (error) {
+        outputLost = storageFailure(error);
+        stop("failed", outputLost);
+      }
+    };
 
     const decoders = (["stdout", "stderr"] as const).map((stream) => {
       const decoder = new OutputDecoder(
-        (text) => log.append("output", { stream, text }),
+        (text) => appendOutput(stream, text),
         this.#options.decoder ?? DEFAULT_DECODER_OPTIONS,
       );
       const pipe = child[stream]!;
@@ -161,29 +219,55 @@ export class TaskRunner {
         pipe.destroy();
         decoder.end();
       }
-      if (error) log.append("output", { stream: "stderr", text: `sdci: could not start the task: ${error.message}\n` });
-      const status: RunStatus = stopReason ?? (code === 0 ? "succeeded" : "failed");
-      const finishedAt = new Date();
+      if (error) appendOutput("stderr", `sdci: could not start the task: ${error.message}\n`);
+      const status: RunStatus = outputLost ? "failed" : (stopReason ?? (code === 0 ? "succeeded" : "failed"));
       Object.assign(record, {
         status,
         exitCode: code,
         signal,
-        finishedAt: finishedAt.toISOString(),
+        finishedAt: new Date().toISOString(),
         durationMs: Math.round(performance.now() - started),
+        reason: outputLost ?? stopWhy,
       } satisfies Partial<RunRecord>);
-      store.save(record);
-      log.append("exit", {
-        status,
-        exitCode: record.exitCode,
-        signal: record.signal,
-        durationMs: record.durationMs,
-      });
-      log.finish();
-      const { status: finalStatus, exitCode, signal: finalSignal, durationMs } = record;
-      logger?.info({ status: finalStatus, exitCode, signal: finalSignal, durationMs }, "run finished");
+      this.#finish(record, log, logger);
+      const { status: finalStatus, exitCode, signal: finalSignal, durationMs, reason } = record;
+      logger?.info({ status: finalStatus, exitCode, signal: finalSignal, durationMs, reason }, "run finished");
       return { ...record };
     })();
 
     return { record, child, stop, done };
   }
+
+  /**
+   * Persists the final record and the `exit` event as far as the disk allows. Whatever fails,
+   * the log is finished so every reader ends, and the record in memory tells the truth.
+   */
+  #finish(record: RunRecord, log: RunEventLog, logger: Logger | undefined): void {
+    try {
+      this.#options.store.save(record);
+    } catch (error) {
+      logger?.error({ code: errorCode(error) }, "could not save the run's final record");
+    }
+    try {
+      log.append("exit", exitEventOf(record));
+    } catch (error) {
+      // Readers then end without an `exit` event and find the outcome in the run's record.
+      logger?.error({ code: errorCode(error) }, "could not write the run's exit event");
+    }
+    try {
+      log.finish();
+    } catch (error) {
+      logger?.error({ code: errorCode(error) }, "could not close the run's event log");
+    }
+  }
+}
+
+function errorCode(error: unknown): string {
+  return (error as NodeJS.ErrnoException).code ?? String(error);
+}
+
+/** What a reader is told when the run's output could not be stored. */
+function storageFailure(error: unknown): string {
+  const what = isDiskFull(error) ? "the server's disk is full" : `the server could not write (${errorCode(error)})`;
+  return `${what}: the run's output could not be stored, so the task was stopped`;
 }

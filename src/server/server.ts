@@ -2,8 +2,9 @@ import { readFile, mkdir, stat } from "node:fs/promises";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join, resolve } from "node:path";
-import { serve } from "@hono/node-server";
 import { createApp } from "../api/app.js";
+import { AuthThrottle, type AuthThrottleOptions, DEFAULT_AUTH_THROTTLE } from "../api/auth-throttle.js";
+import { DEFAULT_MAX_STREAMS, StreamSlots } from "../api/stream-slots.js";
 import { AssetUploads } from "../assets/asset-uploads.js";
 import { deferContinueForUploads } from "../assets/expect-continue.js";
 import { sweepTempLeftovers } from "../assets/temp-sweeper.js";
@@ -14,7 +15,10 @@ import { killLeftoversOfRun } from "../runner/process-group.js";
 import { RunStore } from "../runner/run-store.js";
 import { TaskCatalog } from "../runner/task-catalog.js";
 import { TaskRunner } from "../runner/task-runner.js";
+import { DEFAULT_HTTP_LIMITS, type HttpLimits } from "./http-limits.js";
+import { listen } from "./listen.js";
 import { StartupError } from "./startup-error.js";
+import { type TlsFiles, loadTlsCredentials } from "./tls.js";
 
 export interface ServerOptions {
   host: string;
@@ -30,6 +34,8 @@ export interface ServerOptions {
   maxUploadBytes: number;
   /** Most entries a folder upload may hold. */
   maxUploadEntries: number;
+  /** An upload whose body stalls this long is dropped (0: never). */
+  uploadIdleTimeoutMs: number;
   /** Finished runs kept on disk (0: all). */
   keepRuns: number;
   logger: Logger;
@@ -37,6 +43,13 @@ export interface ServerOptions {
   logParams?: boolean;
   /** Output that still arrives after a task exited is read for this long. */
   drainMs?: number;
+  /** Timeouts and sizes every connection lives under. */
+  limits?: Partial<HttpLimits>;
+  /** Event and log streams open at once; more get 503. */
+  maxStreams?: number;
+  authThrottle?: AuthThrottleOptions;
+  /** Serve HTTPS with this certificate and key. */
+  tls?: TlsFiles;
 }
 
 export interface RunningServer {
@@ -52,6 +65,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   if (!(await stat(tasksDir).catch(() => null))?.isDirectory()) {
     throw new StartupError(`the tasks folder ${tasksDir} does not exist (set --tasks-dir)`);
   }
+  const limits = { ...DEFAULT_HTTP_LIMITS, ...options.limits };
+  if (limits.idleTimeoutMs > 0 && options.keepaliveMs >= limits.idleTimeoutMs) {
+    throw new StartupError("--keepalive must be shorter than --idle-timeout, or idle event streams would be cut");
+  }
+  const tls = options.tls ? await loadTlsCredentials(options.tls) : undefined;
   await mkdir(uploadsDir, { recursive: true });
   const swept = await sweepTempLeftovers(uploadsDir);
   if (swept > 0) options.logger.warn({ removed: swept }, "removed what uploads cut short by a crash left behind");
@@ -82,28 +100,28 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     runner,
     store,
     lock,
-    uploads: new AssetUploads({ uploadsDir, maxBytes: options.maxUploadBytes, maxEntries: options.maxUploadEntries, lock }),
+    uploads: new AssetUploads({
+      uploadsDir,
+      maxBytes: options.maxUploadBytes,
+      maxEntries: options.maxUploadEntries,
+      idleTimeoutMs: options.uploadIdleTimeoutMs,
+      lock,
+    }),
     follow: { keepaliveMs: options.keepaliveMs },
+    streams: new StreamSlots(options.maxStreams ?? DEFAULT_MAX_STREAMS),
+    authThrottle: new AuthThrottle(options.authThrottle ?? DEFAULT_AUTH_THROTTLE),
     contractYaml: await readFile(join(packageRoot, "openapi.yaml"), "utf8"),
     logger: options.logger,
   });
 
-  const server = await new Promise<Server>((resolveListening, reject) => {
-    const created = serve({ fetch: app.fetch, hostname: options.host, port: options.port }, () =>
-      resolveListening(created as Server),
-    ) as Server;
-    created.once("error", reject);
-  });
-  // Uploads and task streams may take hours: no whole-request deadline, but slow headers are cut.
-  server.requestTimeout = 0;
-  server.headersTimeout = 30_000;
+  const server = await listen(app, { host: options.host, port: options.port, limits, tls });
   deferContinueForUploads(server);
 
   const { port } = server.address() as AddressInfo;
   const host = options.host.includes(":") ? `[${options.host}]` : options.host;
   let closing: Promise<void> | undefined;
   return {
-    url: `http://${host}:${port}`,
+    url: `${tls ? "https" : "http"}://${host}:${port}`,
     close() {
       closing ??= (async () => {
         server.close();

@@ -35,6 +35,8 @@ export interface TestServerOptions {
   /** The token to use instead of a random one (for a token file the test writes first). */
   token?: string;
   keep?: boolean;
+  /** Working folder of the server process (default: the test's). */
+  cwd?: string;
 }
 
 /** Writes a task script into a tasks folder. */
@@ -70,7 +72,11 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       "2",
       ...(options.args ?? []),
     ],
-    { env: { ...process.env, SDCI_SERVER_TOKEN: token, ...options.env }, stdio: ["ignore", "pipe", "pipe"] },
+    {
+      cwd: options.cwd,
+      env: { ...process.env, SDCI_SERVER_TOKEN: token, ...options.env },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
   );
   let output = "";
   child.stdout.on("data", (chunk) => (output += chunk));

@@ -103,7 +103,11 @@ const putAsset = createRoute({
       "digest-mismatch",
       "the body's sha-256 is qBuxMf7PPXWDAxGEUCO9I+JrewvBKn901B/oP9+TgWM=, not LXEWQrcmsEQBYnyp+6wy9chTD7GQPMTbAiWHF5IaSIE= as Content-Digest said",
     ),
-    429: problem("Busy with another run or upload; see Retry-After", "busy", "the server is busy with another run or upload"),
+    429: problem(
+      "Busy with another run or upload, or too many wrong tokens from this address; see Retry-After",
+      "busy",
+      "the server is busy with another run or upload",
+    ),
     507: problem(
       "The server has no room for the upload",
       "insufficient-storage",

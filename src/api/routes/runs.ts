@@ -3,7 +3,7 @@ import type { MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { RunStore } from "../../runner/run-store.js";
 import type { TaskCatalog } from "../../runner/task-catalog.js";
-import { BusyError, type TaskRunner } from "../../runner/task-runner.js";
+import { BusyError, StorageFullError, type TaskRunner } from "../../runner/task-runner.js";
 import { problemResponse } from "../problem.js";
 import { createRouter } from "../router.js";
 import {
@@ -16,6 +16,7 @@ import {
 } from "../schemas.js";
 import { runLogText } from "../log-text.js";
 import { type FollowOptions, runEventsResponse } from "../sse.js";
+import { type StreamSlots, tooManyStreams } from "../stream-slots.js";
 
 /** Longest JSON body the run route reads: 64 parameters of 4 KiB fit with room to spare. */
 const MAX_RUN_BODY_BYTES = 512 * 1024;
@@ -72,7 +73,7 @@ const startRun = createRoute({
         },
       },
     },
-    ...problemResponses(400, 401, 404, 413, 415, 429),
+    ...problemResponses(400, 401, 404, 413, 415, 429, 503, 507),
   },
 });
 
@@ -87,7 +88,7 @@ const getRun = createRoute({
   request: { params: z.object({ id: RunIdParam }) },
   responses: {
     200: { description: "The run", content: { "application/json": { schema: RunSchema, example: EXAMPLES.run } } },
-    ...problemResponses(400, 401, 404),
+    ...problemResponses(400, 401, 404, 429),
   },
 });
 
@@ -121,7 +122,7 @@ const listRuns = createRoute({
         },
       },
     },
-    ...problemResponses(400, 401),
+    ...problemResponses(400, 401, 429),
   },
 });
 
@@ -148,7 +149,7 @@ const runLog = createRoute({
       description: "The output",
       content: { "text/plain": { schema: z.string().openapi({ example: "step 1 of 3\nstep 2 of 3\n" }) } },
     },
-    ...problemResponses(400, 401, 404),
+    ...problemResponses(400, 401, 404, 429, 503),
   },
 });
 
@@ -169,7 +170,7 @@ const cancelRun = createRoute({
       description: "Cancelling; the run as it is now",
       content: { "application/json": { schema: RunSchema, example: { ...EXAMPLES.run, status: "running", exitCode: null, finishedAt: null, durationMs: null } } },
     },
-    ...problemResponses(400, 401, 404, 409),
+    ...problemResponses(400, 401, 404, 409, 429),
   },
 });
 
@@ -195,7 +196,7 @@ const runEvents = createRoute({
   responses: {
     200: { description: "The run's events", content: sseContent },
     204: { description: "The run has ended and the client has every event already" },
-    ...problemResponses(400, 401, 404),
+    ...problemResponses(400, 401, 404, 429, 503),
   },
 });
 
@@ -236,10 +237,11 @@ export interface RunRoutesDeps {
   runner: TaskRunner;
   store: RunStore;
   follow: FollowOptions;
+  streams: StreamSlots;
 }
 
 /** Starting runs and reading them back. */
-export function runRoutes({ catalog, runner, store, follow }: RunRoutesDeps) {
+export function runRoutes({ catalog, runner, store, follow, streams }: RunRoutesDeps) {
   const router = createRouter();
   router.use("/v1/tasks/:task/runs", requireJsonWhenBodySent, refuseDeclaredOversize, limitStreamedBody);
 
@@ -248,17 +250,23 @@ export function runRoutes({ catalog, runner, store, follow }: RunRoutesDeps) {
     const params = c.req.header("content-type") ? c.req.valid("json")?.params ?? [] : [];
     const task = await catalog.resolve(name);
     if (!task) return problemResponse("not-found", `no task named '${name}'`);
+    const wantsStream = c.req.header("accept")?.includes("text/event-stream") ?? false;
+    // The stream's slot is taken first: a run must not start for a reader that cannot follow it.
+    const endStream = wantsStream ? streams.tryAcquire() : null;
+    if (wantsStream && !endStream) return tooManyStreams(streams);
     let started;
     try {
       started = runner.start(task, params);
     } catch (error) {
-      if (!(error instanceof BusyError)) throw error;
-      return problemResponse("busy", error.message, { headers: { "Retry-After": BUSY_RETRY_AFTER_SECONDS } });
+      endStream?.();
+      if (error instanceof BusyError) {
+        return problemResponse("busy", error.message, { headers: { "Retry-After": BUSY_RETRY_AFTER_SECONDS } });
+      }
+      if (error instanceof StorageFullError) return problemResponse("insufficient-storage", error.message);
+      throw error;
     }
     c.set("runId", started.record.id);
-    if (c.req.header("accept")?.includes("text/event-stream")) {
-      return runEventsResponse(started.log, 0, follow) as never;
-    }
+    if (endStream) return runEventsResponse(started.log, 0, { ...follow, onEnd: endStream }) as never;
     return c.json({ run: started.record }, 202, { Location: `/v1/runs/${started.record.id}` });
   });
 
@@ -271,7 +279,9 @@ export function runRoutes({ catalog, runner, store, follow }: RunRoutesDeps) {
     const { id } = c.req.valid("param");
     const log = await store.log(id);
     if (!log) return problemResponse("not-found", "no such run") as never;
-    const body = runLogText(log, { follow: c.req.valid("query").follow === "true" });
+    const endStream = streams.tryAcquire();
+    if (!endStream) return tooManyStreams(streams) as never;
+    const body = runLogText(log, { follow: c.req.valid("query").follow === "true", onEnd: endStream });
     const headers = { "Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-cache, no-transform", "X-Accel-Buffering": "no" };
     return new Response(body, { status: 200, headers }) as never;
   });
@@ -296,7 +306,9 @@ export function runRoutes({ catalog, runner, store, follow }: RunRoutesDeps) {
     const log = await store.log(id);
     if (!log) return problemResponse("not-found", "no such run") as never;
     if (log.finished && lastEventId >= log.lastId) return c.body(null, 204);
-    return runEventsResponse(log, lastEventId, follow) as never;
+    const endStream = streams.tryAcquire();
+    if (!endStream) return tooManyStreams(streams) as never;
+    return runEventsResponse(log, lastEventId, { ...follow, onEnd: endStream }) as never;
   });
 
   return router;

@@ -14,7 +14,7 @@ const status = createRoute({
   security: [{ bearerAuth: [] }],
   responses: {
     200: { description: "The server's state", content: { "application/json": { schema: StatusSchema, example: { busy: { kind: "run", id: EXAMPLES.run.id }, version: "0.1.0" } } } },
-    ...problemResponses(401),
+    ...problemResponses(401, 429),
   },
 });
 

@@ -21,7 +21,7 @@ const listTasks = createRoute({
         },
       },
     },
-    ...problemResponses(401),
+    ...problemResponses(401, 429),
   },
 });
 

@@ -75,7 +75,8 @@ export class RunCommand extends ServerCommand {
     const code = exitCodeOf(exit);
     if (exit.status !== "succeeded") {
       const how = exit.signal ? `signal ${exit.signal}` : `exit code ${exit.exitCode ?? "none"}`;
-      this.context.stderr.write(`sdci-cli: task '${this.task}' ${exit.status.replace("_", " ")} (${how})\n`);
+      const why = exit.reason ? `: ${exit.reason}` : "";
+      this.context.stderr.write(`sdci-cli: task '${this.task}' ${exit.status.replace("_", " ")} (${how})${why}\n`);
     }
     return code;
   }

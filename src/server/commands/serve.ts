@@ -1,9 +1,12 @@
 import { readFile } from "node:fs/promises";
 import { Command, Option } from "clipanion";
-import { DEFAULT_MAX_UPLOAD_BYTES, DEFAULT_MAX_UPLOAD_ENTRIES } from "../../assets/asset-uploads.js";
+import { DEFAULT_AUTH_THROTTLE } from "../../api/auth-throttle.js";
+import { DEFAULT_MAX_STREAMS } from "../../api/stream-slots.js";
+import { DEFAULT_MAX_UPLOAD_BYTES, DEFAULT_MAX_UPLOAD_ENTRIES, DEFAULT_UPLOAD_IDLE_SECONDS } from "../../assets/upload-defaults.js";
 import { LOG_LEVELS } from "../../log-levels.js";
 import { t } from "../../typanion.js";
 import { parseByteSize } from "../byte-size.js";
+import { DEFAULT_HTTP_LIMITS } from "../http-limits.js";
 import { StartupError } from "../startup-error.js";
 
 const MIN_TOKEN_LENGTH = 16;
@@ -20,12 +23,14 @@ export class ServeCommand extends Command {
       \`--server-token-file\`, the \`SDCI_SERVER_TOKEN\` environment variable, or \`--server-token\`
       (which other users of the host can read in the process list: prefer the other two).
 
-      The server listens on loopback unless told otherwise. Anything beyond a private network
-      belongs behind a TLS proxy: the token travels in every request.
+      The server listens on loopback unless told otherwise. The token travels in every request:
+      beyond loopback, serve HTTPS with \`--tls-cert\` and \`--tls-key\`, or put the server behind
+      a TLS proxy.
     `,
     examples: [
       ["Serve ./tasks on 127.0.0.1:8842", "SDCI_SERVER_TOKEN=$(cat token) $0 serve"],
       ["Serve another folder on all interfaces of a private network", "$0 serve --host 0.0.0.0 --tasks-dir /srv/sdci/tasks --server-token-file /etc/sdci/token"],
+      ["Serve HTTPS", "$0 serve --host 0.0.0.0 --tls-cert /etc/sdci/cert.pem --tls-key /etc/sdci/key.pem --server-token-file /etc/sdci/token"],
     ],
   });
 
@@ -60,6 +65,10 @@ export class ServeCommand extends Command {
     description: "Most files and folders one folder upload may hold",
     validator: t.cascade(t.isNumber(), [t.isInteger(), t.isAtLeast(1)]),
   });
+  uploadIdleTimeout = Option.String("--upload-idle-timeout", String(DEFAULT_UPLOAD_IDLE_SECONDS), {
+    description: "Seconds an upload's body may send nothing before it is dropped (0: never)",
+    validator: isSeconds,
+  });
   keepRuns = Option.String("--keep-runs", "500", {
     description: "Finished runs whose record and output stay on disk, newest first (0: all)",
     validator: t.cascade(t.isNumber(), [t.isInteger(), t.isAtLeast(0)]),
@@ -77,7 +86,30 @@ export class ServeCommand extends Command {
     description: "Also log each run's parameters (off: they may carry what a log should not)",
   });
 
+  headersTimeout = Option.String("--headers-timeout", String(DEFAULT_HTTP_LIMITS.headersTimeoutMs / 1000), {
+    description: "Seconds a client may take to send its request headers; slower ones are dropped (408)",
+    validator: t.cascade(t.isNumber(), [t.isInInclusiveRange(0.1, 3600)]),
+  });
+  idleTimeout = Option.String("--idle-timeout", String(DEFAULT_HTTP_LIMITS.idleTimeoutMs / 1000), {
+    description: "Seconds a connection may pass no bytes either way before it is closed (0: never)",
+    validator: isSeconds,
+  });
+  maxStreams = Option.String("--max-streams", String(DEFAULT_MAX_STREAMS), {
+    description: "Event and log streams open at once; more get 503 with Retry-After",
+    validator: t.cascade(t.isNumber(), [t.isInteger(), t.isInInclusiveRange(1, 100_000)]),
+  });
+  authMaxFailures = Option.String("--auth-max-failures", String(DEFAULT_AUTH_THROTTLE.maxFailures), {
+    description: "Wrong tokens from one address within a minute before it is refused for a minute (0: never)",
+    validator: t.cascade(t.isNumber(), [t.isInteger(), t.isInInclusiveRange(0, 1_000_000)]),
+  });
+  tlsCert = Option.String("--tls-cert", { description: "Serve HTTPS with this PEM certificate (chain) file" });
+  tlsKey = Option.String("--tls-key", { description: "The PEM private key of --tls-cert" });
+
   async execute(): Promise<number> {
+    if ((this.tlsCert === undefined) !== (this.tlsKey === undefined)) {
+      this.context.stderr.write("sdci-server: --tls-cert and --tls-key go together: pass both or neither\n");
+      return 1;
+    }
     let token;
     try {
       token = await this.#readToken();
@@ -118,7 +150,12 @@ export class ServeCommand extends Command {
         keepaliveMs: this.keepalive * 1000,
         maxUploadBytes,
         maxUploadEntries: this.maxUploadEntries,
+        uploadIdleTimeoutMs: this.uploadIdleTimeout * 1000,
         keepRuns: this.keepRuns,
+        limits: { headersTimeoutMs: this.headersTimeout * 1000, idleTimeoutMs: this.idleTimeout * 1000 },
+        maxStreams: this.maxStreams,
+        authThrottle: { ...DEFAULT_AUTH_THROTTLE, maxFailures: this.authMaxFailures },
+        tls: this.tlsCert && this.tlsKey ? { certFile: this.tlsCert, keyFile: this.tlsKey } : undefined,
         logger,
         logParams: this.logParams,
       });

@@ -1,0 +1,45 @@
+import type { Server } from "node:http";
+import type { Duplex } from "node:stream";
+import { type ProblemKind, PROBLEMS, problemBody } from "../api/problem.js";
+
+/** Node's parser errors that a client caused, by the problem they get. */
+function problemKindOf(error: NodeJS.ErrnoException): ProblemKind {
+  if (error.code === "HPE_HEADER_OVERFLOW") return "header-too-large";
+  if (error.code === "ERR_HTTP_REQUEST_TIMEOUT") return "request-timeout";
+  return "invalid-request";
+}
+
+/**
+ * Requests node rejects before the app sees them (a malformed head, headers too large or too
+ * slow) get the same problem+json as every other error, then the connection is closed.
+ */
+export function answerClientErrors(server: Server): void {
+  server.on("clientError", (error: NodeJS.ErrnoException, socket: Duplex & { _httpMessage?: { headersSent?: boolean } }) => {
+    // A reset or a response already under way leaves nothing sensible to say.
+    if (error.code === "ECONNRESET" || !socket.writable || socket._httpMessage?.headersSent) {
+      socket.destroy();
+      return;
+    }
+    const kind = problemKindOf(error);
+    const body = JSON.stringify(problemBody(kind, clientErrorDetail(kind)));
+    const { status, title } = PROBLEMS[kind];
+    socket.end(
+      `HTTP/1.1 ${status} ${title}\r\n` +
+        "Content-Type: application/problem+json\r\n" +
+        `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+        "Connection: close\r\n\r\n" +
+        body,
+    );
+  });
+}
+
+function clientErrorDetail(kind: ProblemKind): string {
+  switch (kind) {
+    case "header-too-large":
+      return "the request line and headers are larger than the server accepts";
+    case "request-timeout":
+      return "the request's headers did not arrive in time";
+    default:
+      return "the request is not well-formed HTTP";
+  }
+}
