@@ -1,10 +1,10 @@
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 
 /** Resident memory of a live process from /proc/<pid>/status, in bytes. */
 export interface Memory {
   /** VmRSS: resident now. */
   rss: number;
-  /** VmHWM: the peak resident size since start (or since the last resetPeak). */
+  /** VmHWM: the peak resident size since the process started. */
   peak: number;
 }
 
@@ -12,19 +12,6 @@ export function memoryOf(pid: number): Memory {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
   const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? Number.NaN);
   return { rss: kib("VmRSS") * 1024, peak: kib("VmHWM") * 1024 };
-}
-
-/**
- * Resets VmHWM to the current RSS (writing 5 to clear_refs, Linux 4.0+), so the next peak
- * belongs to what runs after it. Returns false where the kernel or permissions refuse.
- */
-export function resetPeak(pid: number): boolean {
-  try {
-    writeFileSync(`/proc/${pid}/clear_refs`, "5");
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 export const MB = 1_000_000;
