@@ -1,3 +1,5 @@
+import type { Row } from "./report.js";
+
 /** What every benchmark is given: the mode and a way to say what it is doing. */
 export interface BenchConfig {
   /** Small sizes, for CI: checks that the benchmarks still run, not that targets are met. */
@@ -6,4 +8,4 @@ export interface BenchConfig {
   progress(message: string): void;
 }
 
-export type Benchmark = (config: BenchConfig) => Promise<import("./report.js").Row[]>;
+export type Benchmark = (config: BenchConfig) => Promise<Row[]>;
