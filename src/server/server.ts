@@ -104,7 +104,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       uploadsDir,
       maxBytes: options.maxUploadBytes,
       maxEntries: options.maxUploadEntries,
-      idleTimeoutMs: options.uploadIdleTimeoutMs,
+      idleTimeoutMs: shortestTimeout(options.uploadIdleTimeoutMs, limits.idleTimeoutMs),
       lock,
     }),
     follow: { keepaliveMs: options.keepaliveMs },
@@ -143,4 +143,14 @@ async function waitForIdle(server: Server, ms: number): Promise<void> {
     if (count === 0) return;
     await new Promise((r) => setTimeout(r, 25));
   }
+}
+
+/**
+ * The upload's own timer replaces the connection's idle timer on its socket, so it must be
+ * the shorter of the two: a stalled upload may not outlive --idle-timeout. 0 means never.
+ */
+function shortestTimeout(a: number, b: number): number {
+  if (a <= 0) return b;
+  if (b <= 0) return a;
+  return Math.min(a, b);
 }
