@@ -2,7 +2,7 @@
 // slow but honest ones (long bodies, long streams) are not.
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { statSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { request } from "node:http";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -112,6 +112,22 @@ describe("HTTP limits", () => {
     const asset = JSON.parse(answer.body) as { size: number; sha256: string };
     assert.deepEqual(asset, { path: "slow/big.bin", size: chunkBytes * chunks, sha256: hash.digest("hex") });
     assert.equal(statSync(join(server.uploadsDir, "slow", "big.bin")).size, chunkBytes * chunks);
+  });
+
+  test("an upload that stalls is dropped at --idle-timeout: no file, the lock free again", async () => {
+    const head =
+      `PUT /v1/assets/stalled.bin HTTP/1.1\r\nHost: sdci\r\nAuthorization: Bearer ${server.token}\r\n` +
+      "Content-Type: application/octet-stream\r\nContent-Length: 1000000\r\n\r\n";
+    const answer = await rawExchange(server.url, [head, Buffer.alloc(1000, 7)]);
+    assert.ok(answer.closedAfterMs >= IDLE_TIMEOUT_S * 1000 - 200, `closed too early: ${answer.closedAfterMs} ms`);
+    assert.ok(answer.closedAfterMs < IDLE_TIMEOUT_S * 1000 + 2000, `closed too late: ${answer.closedAfterMs} ms`);
+    const idle = await waitFor(async () => {
+      const status = (await (await fetch(`${server.url}/v1/status`, { headers: server.auth })).json()) as { busy: unknown };
+      return status.busy === null;
+    }, 5000);
+    assert.ok(idle, "the stalled upload still holds the lock");
+    assert.equal(existsSync(join(server.uploadsDir, "stalled.bin")), false);
+    assert.deepEqual(readdirSync(server.uploadsDir).filter((name) => name.startsWith(".sdci-upload")), []);
   });
 
   test("an event stream outlives the headers and idle timeouts while the task is silent for longer than both (AC2)", async () => {
