@@ -88,11 +88,22 @@ export class RunEventLog {
     const fd = this.#fd;
     if (fd === null) throw new Error("run event log is closed");
     const id = this.#frameEnds.length + 1;
-    const frame = Buffer.from(`id: ${id}\nevent: ${type}\ndata: ${JSON.stringify(data)}\n\n`);
+    const frame = `id: ${id}\nevent: ${type}\ndata: ${JSON.stringify(data)}\n\n`;
+    const frameBytes = Buffer.byteLength(frame);
     let written = 0;
     try {
-      // At an explicit offset, so a frame after a failed one lands where that one began.
-      while (written < frame.length) written += writeSync(fd, frame, written, frame.length - written, this.#size + written);
+      // At an explicit offset, so a frame after a failed one lands where that one began. The
+      // string is written as it is: a Buffer copy of every frame was garbage that a flood of
+      // output piled up faster than the collector freed it.
+      written = writeSync(fd, frame, this.#size, "utf8");
+      if (written < frameBytes) {
+        const rest = Buffer.from(frame).subarray(written);
+        for (let offset = 0; offset < rest.length; ) {
+          const count = writeSync(fd, rest, offset, rest.length - offset, this.#size + written);
+          offset += count;
+          written += count;
+        }
+      }
     } catch (error) {
       // Readers never read past #size, but a later append must not follow half a frame.
       if (written > 0) {
@@ -104,7 +115,7 @@ export class RunEventLog {
       }
       throw error;
     }
-    this.#size += frame.length;
+    this.#size += frameBytes;
     this.#frameEnds.push(this.#size);
     this.#notify();
     return id;
