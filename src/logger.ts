@@ -1,5 +1,6 @@
 import { pino, type Logger } from "pino";
-import pretty from "pino-pretty";
+import { createRequire } from "node:module";
+import type PinoPretty from "pino-pretty";
 import { TurnBatchedDestination } from "./log-destination.js";
 import type { LogLevel } from "./log-levels.js";
 
@@ -12,7 +13,11 @@ export type { Logger };
 export function createLogger(level: LogLevel, destination: NodeJS.WritableStream & { fd?: number } = process.stdout): Logger {
   const readable = Boolean((destination as { isTTY?: boolean }).isTTY);
   const options = { level, base: undefined, timestamp: pino.stdTimeFunctions.isoTime };
-  if (readable) return pino(options, pretty({ colorize: true, sync: true, ignore: "pid,hostname" }));
+  if (readable) {
+    // Loaded only for a terminal: a service's log (journald, a file) never needs the ~2 MB.
+    const pretty = createRequire(import.meta.url)("pino-pretty") as typeof PinoPretty;
+    return pino(options, pretty({ colorize: true, sync: true, ignore: "pid,hostname" }));
+  }
   return pino(options, new TurnBatchedDestination(destination.fd ?? 1));
 }
 

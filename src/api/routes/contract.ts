@@ -1,5 +1,4 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { parse } from "yaml";
 import { createRouter } from "../router.js";
 import { problemResponses } from "../schemas.js";
 
@@ -41,8 +40,13 @@ const contractJson = createRoute({
 
 /** Serves openapi.yaml as written, and the same document as JSON. */
 export function contractRoutes(yamlText: string) {
-  const json = JSON.stringify(parse(yamlText));
+  // Parsed on first use: parsing at start cost the server's resident memory ~10 MB that a
+  // server nobody asks for JSON never needed (the parser's garbage stays mapped).
+  let json: string | undefined;
   return createRouter()
     .openapi(contractYaml, (c) => c.body(yamlText, 200, { "Content-Type": "application/yaml; charset=utf-8" }))
-    .openapi(contractJson, (c) => c.body(json, 200, { "Content-Type": "application/json; charset=utf-8" }) as never);
+    .openapi(contractJson, async (c) => {
+      json ??= JSON.stringify((await import("yaml")).parse(yamlText));
+      return c.body(json, 200, { "Content-Type": "application/json; charset=utf-8" }) as never;
+    });
 }
