@@ -14,6 +14,7 @@ import { startServer } from "../src/server/server.js";
 import { contentDigest, listTree, residentMemory, sha256, sha256OfFile, writeRandomFile } from "./helpers/files.js";
 import { encodeChunk, lastChunk, openSocket, rawRequest, readResponse, requestHead } from "./helpers/raw-http.js";
 import { type TestServer, cliBin, runCli, startTestServer } from "./helpers/server.js";
+import { makeTar } from "./helpers/tar.js";
 
 const MiB = 1024 * 1024;
 
@@ -309,13 +310,17 @@ function keepWriting(socket: Socket, chunkBytes: number, everyMs: number): { wri
   return { written: () => written };
 }
 
-/** Opens a connection and sends the head of a chunked upload of a file to `path`. */
-async function startChunkedUpload(server: UploadTarget, path: string): Promise<{ socket: Socket; closed: Promise<number> }> {
+/** Opens a connection and sends the head of a chunked upload to `path` (a file, unless `headers` say otherwise). */
+async function startChunkedUpload(
+  server: UploadTarget,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<{ socket: Socket; closed: Promise<number> }> {
   const socket = await openSocket(server.url);
   socket.on("error", () => {});
   // Not once(): that rejects on the reset with which a server may end the connection.
   const closed = new Promise<number>((resolve) => socket.once("close", () => resolve(performance.now())));
-  socket.write(requestHead("PUT", `/v1/assets/${path}`, { ...server.auth, "Transfer-Encoding": "chunked" }));
+  socket.write(requestHead("PUT", `/v1/assets/${path}`, { ...server.auth, "Transfer-Encoding": "chunked", ...headers }));
   return { socket, closed };
 }
 
@@ -356,6 +361,23 @@ describe("a body refused while it is still arriving", () => {
     assert.ok(lingeredMs > 1000 && lingeredMs < 5000, `closed ${lingeredMs.toFixed(0)} ms after the answer, not at the 1.5 s bound`);
     assert.deepEqual(listTree(byTime.uploadsDir), ["meanwhile", "meanwhile/file.bin"]);
     assert.equal((await put(byTime, "after/file.bin", "still serving")).status, 201);
+  });
+
+  test("a folder refused for a bad entry at its start gets its 400 while the archive keeps coming; nothing kept", async () => {
+    const { socket, closed } = await startChunkedUpload(byTime, "drained/site", { "Content-Type": "application/x-tar" });
+    const answer = readResponse(socket, 10_000);
+    socket.write(encodeChunk(await makeTar([{ header: { name: "link", type: "symlink", linkname: "elsewhere" } }])));
+    const writer = keepWriting(socket, 64 * 1024, 10);
+    const response = await answer;
+    assert.equal(response.status, 400);
+    assert.match(JSON.parse(response.body).detail, /'link' is a symlink/);
+    assert.equal(response.headers.connection, "close");
+    const writtenAtAnswer = writer.written();
+    assert.deepEqual(listTree(join(byTime.uploadsDir, "drained")), [], "no temp folder, no partial folder");
+    assert.equal(await busy(byTime), null);
+    await sleep(300);
+    assert.ok(!socket.destroyed && writer.written() > writtenAtAnswer, "the client could go on writing after the answer");
+    await closed;
   });
 
   test("a client that sends without end is cut off after the byte bound", async () => {
