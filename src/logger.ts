@@ -1,5 +1,6 @@
 import { pino, type Logger } from "pino";
 import pretty from "pino-pretty";
+import { TurnBatchedDestination } from "./log-destination.js";
 import type { LogLevel } from "./log-levels.js";
 
 export type { Logger };
@@ -12,7 +13,7 @@ export function createLogger(level: LogLevel, destination: NodeJS.WritableStream
   const readable = Boolean((destination as { isTTY?: boolean }).isTTY);
   const options = { level, base: undefined, timestamp: pino.stdTimeFunctions.isoTime };
   if (readable) return pino(options, pretty({ colorize: true, sync: true, ignore: "pid,hostname" }));
-  return pino(options, pino.destination({ fd: destination.fd ?? 1, sync: true }));
+  return pino(options, new TurnBatchedDestination(destination.fd ?? 1));
 }
 
 /** A logger that drops everything, for code that is only being described (the contract). */

@@ -226,3 +226,18 @@ describe("bad input to POST /v1/tasks/{task}/runs", () => {
     runsBefore = runDirs();
   });
 });
+
+test("the CLI says why it cannot reach a server in one line, for every reason", async () => {
+  const cases: Array<[string, RegExp]> = [
+    ["http://127.0.0.1:1", /cannot reach http:\/\/127\.0\.0\.1:1: fetch never connects to this port/],
+    ["http://127.0.0.1:9", /cannot reach http:\/\/127\.0\.0\.1:9: fetch never connects to this port/],
+    ["http://no-such-host.invalid", /cannot reach http:\/\/no-such-host\.invalid: unknown host/],
+  ];
+  for (const [url, expected] of cases) {
+    for (const command of [["status", url], ["tasks", url], ["run", url, "hello"]]) {
+      const cli = await runCli(command, { SDCI_TOKEN: "x".repeat(32) });
+      assert.equal(cli.code, 1, `${command.join(" ")}: ${cli.stderr}`);
+      assert.match(cli.stderr, new RegExp(`^sdci-cli: ${expected.source}[^\\n]*\\n$`), command.join(" "));
+    }
+  }
+});

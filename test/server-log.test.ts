@@ -22,6 +22,8 @@ async function exercise(server: TestServer): Promise<string> {
   const { run } = (await started.json()) as { run: { id: string } };
   await waitFor(() => server.output().includes('"run finished"'));
   await fetch(`${server.url}/v1/runs/${run.id}`, { headers: server.auth });
+  // Log lines are written at the end of the event loop's turn, so just after the response.
+  await waitFor(() => server.output().includes('"route":"/v1/runs/:id"'));
   return run.id;
 }
 

@@ -6,6 +6,14 @@ import { type Destination, takenMeanwhile } from "./destination.js";
 import { type DeclaredBody, meterBody, verifyBody } from "./request-body.js";
 import { storageError, syncFolder, tempPathIn } from "./staging.js";
 
+/**
+ * Bytes the temp file's stream buffers while a write is in flight. Node's 16 KiB default
+ * sends each socket read to the thread pool on its own; a larger buffer lets the next write
+ * take everything that arrived meanwhile in one writev, which halved the CPU an upload costs
+ * and doubled its speed (bench/upload.ts). Memory per upload stays bounded by it.
+ */
+const WRITE_BUFFER_BYTES = 1024 * 1024;
+
 export interface UploadLimits {
   /** Largest body, in bytes. */
   maxBytes: number;
@@ -33,7 +41,7 @@ export async function receiveFile(
   const temp = tempPathIn(destination.folder);
   try {
     const meter = meterBody(body, maxBytes);
-    await pipeline(meter, createWriteStream(temp, { flags: "wx", mode: 0o644, flush: true }));
+    await pipeline(meter, createWriteStream(temp, { flags: "wx", mode: 0o644, flush: true, highWaterMark: WRITE_BUFFER_BYTES }));
     const sha256 = verifyBody(body, meter, declared);
     await link(temp, destination.path).catch((error: NodeJS.ErrnoException) => {
       if (error.code !== "EEXIST") throw error;

@@ -24,6 +24,10 @@ export function describeFailure(error: unknown, serverUrl?: string): string {
       break;
   }
   if (cause?.code) return `${where}: ${cause.code}`;
+  // fetch refuses some ports outright (the Fetch standard's "bad ports", 1, 9, 6000 ...),
+  // with a cause that has a message but no code.
+  if (cause?.message === "bad port") return `${where}: fetch never connects to this port; run the server on another one`;
+  if (cause?.message) return `${where}: ${cause.message}`;
   if (error instanceof Error) return error.message;
   return String(error);
 }

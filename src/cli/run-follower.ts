@@ -16,13 +16,16 @@ export interface FollowRunOptions {
   /** The stream the run was started with, if any; else the run is followed by id. */
   firstStream?: ReadableStream<Uint8Array>;
   runId?: string;
-  /** How long to keep trying to reconnect after the stream drops. */
-  reconnectWindowMs: number;
+  /** How long to keep trying to reconnect after the stream drops (default: a minute). */
+  reconnectWindowMs?: number;
   /** Told the run's id as soon as it is known (from the `run` event). */
   onRunId?: (id: string) => void;
 }
 
 const BACKOFF_MS = [100, 250, 500, 1000, 2000];
+
+/** Long enough for a server restart or a network hiccup, short enough that CI notices a dead server. */
+const DEFAULT_RECONNECT_WINDOW_MS = 60_000;
 
 /**
  * Writes a run's output as it arrives and returns its `exit` event. When the stream drops it
@@ -64,7 +67,7 @@ export async function followRun(options: FollowRunOptions): Promise<ExitEvent> {
     }
     if (!runId) throw new CliError(`the connection to ${serverUrl} dropped before the run started`);
     droppedAt ??= Date.now();
-    if (Date.now() - droppedAt > options.reconnectWindowMs) {
+    if (Date.now() - droppedAt > (options.reconnectWindowMs ?? DEFAULT_RECONNECT_WINDOW_MS)) {
       throw new CliError(
         `lost the connection to ${serverUrl}; run ${runId} goes on there (follow it with: sdci-cli logs --follow ${serverUrl} ${runId})`,
       );

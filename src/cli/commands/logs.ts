@@ -1,9 +1,6 @@
 import { Command, Option } from "clipanion";
 import { ServerCommand } from "../server-command.js";
 
-/** How long `logs --follow` keeps trying to get back to its run after the stream drops. */
-const RECONNECT_WINDOW_MS = 60_000;
-
 export class LogsCommand extends ServerCommand {
   static override paths = [["logs"]];
 
@@ -35,7 +32,6 @@ export class LogsCommand extends ServerCommand {
         runId: this.runId,
         stdout: this.context.stdout,
         stderr: this.context.stderr,
-        reconnectWindowMs: RECONNECT_WINDOW_MS,
       });
       return exitCodeOf(exit);
     }

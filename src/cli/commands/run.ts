@@ -3,9 +3,6 @@ import type { ApiClient } from "../api-client.js";
 import { InterruptHandler } from "../interrupt-handler.js";
 import { ServerCommand } from "../server-command.js";
 
-/** After a dropped stream, how long `run` keeps trying to get back to its run. */
-const RECONNECT_WINDOW_MS = 60_000;
-
 export class RunCommand extends ServerCommand {
   static override paths = [["run"]];
 
@@ -69,7 +66,6 @@ export class RunCommand extends ServerCommand {
       firstStream: data,
       stdout: this.context.stdout,
       stderr: this.context.stderr,
-      reconnectWindowMs: RECONNECT_WINDOW_MS,
       onRunId: (id) => interrupts.runStarted(id),
     });
     const code = exitCodeOf(exit);
