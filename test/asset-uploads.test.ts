@@ -1,13 +1,20 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { once } from "node:events";
-import { readFileSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import type { Socket } from "node:net";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { after, before, describe, test } from "node:test";
+import type { DrainBounds } from "../src/assets/refused-body.js";
+import { silentLogger } from "../src/logger.js";
+import { startServer } from "../src/server/server.js";
 import { contentDigest, listTree, residentMemory, sha256, sha256OfFile, writeRandomFile } from "./helpers/files.js";
 import { encodeChunk, lastChunk, openSocket, rawRequest, readResponse, requestHead } from "./helpers/raw-http.js";
 import { type TestServer, cliBin, runCli, startTestServer } from "./helpers/server.js";
+import { makeTar } from "./helpers/tar.js";
 
 const MiB = 1024 * 1024;
 
@@ -20,16 +27,19 @@ async function eventually(check: () => boolean | Promise<boolean>, ms: number, w
   }
 }
 
-async function busy(server: TestServer): Promise<unknown> {
+/** What these helpers need of a server, spawned or in this process. */
+type UploadTarget = Pick<TestServer, "url" | "auth" | "uploadsDir">;
+
+async function busy(server: UploadTarget): Promise<unknown> {
   const response = await fetch(`${server.url}/v1/status`, { headers: server.auth });
   return (await response.json()).busy;
 }
 
-function temps(server: TestServer): string[] {
+function temps(server: UploadTarget): string[] {
   return listTree(server.uploadsDir).filter((path) => path.split("/").some((part) => part.startsWith(".sdci-upload-")));
 }
 
-function put(server: TestServer, path: string, body: Buffer<ArrayBuffer> | string, headers: Record<string, string> = {}) {
+function put(server: UploadTarget, path: string, body: Buffer<ArrayBuffer> | string, headers: Record<string, string> = {}) {
   const type = { "Content-Type": "application/octet-stream" };
   return fetch(`${server.url}/v1/assets/${path}`, { method: "PUT", body, headers: { ...server.auth, ...type, ...headers } });
 }
@@ -241,5 +251,159 @@ describe("upload size limit and idle timeout", () => {
     assert.deepEqual(listTree(server.uploadsDir), []);
     assert.equal(await busy(server), null);
     assert.equal((await put(server, "big/exact.bin", Buffer.alloc(MiB))).status, 201, "exactly the limit is accepted");
+  });
+});
+
+/**
+ * An sdci-server in this process, with a limit of 1 MiB and the given drain bounds for a
+ * refused body (which the command line does not offer: 10 s is long for a test).
+ */
+async function startServerWithDrain(refusedBodyDrain: DrainBounds): Promise<UploadTarget & { stop(): Promise<void> }> {
+  const root = mkdtempSync(join(tmpdir(), "sdci-test-"));
+  const token = randomBytes(24).toString("base64url");
+  mkdirSync(join(root, "tasks"));
+  const running = await startServer({
+    host: "127.0.0.1",
+    port: 0,
+    token,
+    tasksDir: join(root, "tasks"),
+    uploadsDir: join(root, "uploads"),
+    dataDir: join(root, "data"),
+    taskTimeoutMs: 60_000,
+    killGraceMs: 1000,
+    keepaliveMs: 15_000,
+    maxUploadBytes: MiB,
+    maxUploadEntries: 100,
+    uploadIdleTimeoutMs: 60_000,
+    keepRuns: 10,
+    logger: silentLogger,
+    refusedBodyDrain,
+  });
+  return {
+    url: running.url,
+    auth: { Authorization: `Bearer ${token}` },
+    uploadsDir: join(root, "uploads"),
+    async stop() {
+      await running.close();
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Writes a chunked body on `socket` until the server closes the connection: a chunk of
+ * `chunkBytes` every `everyMs` at most, never more than the socket takes. The pause also lets
+ * this process read what the server answers meanwhile, as any client that reads while it
+ * writes does.
+ */
+function keepWriting(socket: Socket, chunkBytes: number, everyMs: number): { written(): number } {
+  const chunk = encodeChunk(Buffer.alloc(chunkBytes, 1));
+  let written = 0;
+  void (async () => {
+    while (!socket.destroyed) {
+      if (!socket.write(chunk)) await Promise.race([once(socket, "drain"), once(socket, "close")]);
+      written += chunk.length;
+      await sleep(everyMs);
+    }
+    // The server cutting the connection off is how this ends: the error that comes with it is expected.
+  })().catch(() => {});
+  return { written: () => written };
+}
+
+/** Opens a connection and sends the head of a chunked upload to `path` (a file, unless `headers` say otherwise). */
+async function startChunkedUpload(
+  server: UploadTarget,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<{ socket: Socket; closed: Promise<number> }> {
+  const socket = await openSocket(server.url);
+  socket.on("error", () => {});
+  // Not once(): that rejects on the reset with which a server may end the connection.
+  const closed = new Promise<number>((resolve) => socket.once("close", () => resolve(performance.now())));
+  socket.write(requestHead("PUT", `/v1/assets/${path}`, { ...server.auth, "Transfer-Encoding": "chunked", ...headers }));
+  return { socket, closed };
+}
+
+describe("a body refused while it is still arriving", () => {
+  let byTime: Awaited<ReturnType<typeof startServerWithDrain>>;
+  let byBytes: Awaited<ReturnType<typeof startServerWithDrain>>;
+
+  before(async () => {
+    byTime = await startServerWithDrain({ ms: 1500, bytes: 1024 * MiB });
+    byBytes = await startServerWithDrain({ ms: 60_000, bytes: 8 * MiB });
+  });
+  after(async () => {
+    await byTime.stop();
+    await byBytes.stop();
+  });
+
+  test("the 413 is readable while the client keeps writing; lock free and nothing on disk meanwhile; closed after the time bound", async () => {
+    const { socket, closed } = await startChunkedUpload(byTime, "drained/slow.bin");
+    const answer = readResponse(socket, 10_000);
+    const writer = keepWriting(socket, 64 * 1024, 10);
+    const response = await answer;
+    const answeredAt = performance.now();
+    assert.equal(response.status, 413);
+    assert.equal(JSON.parse(response.body).type, "urn:sdci:problem:payload-too-large");
+    assert.equal(response.headers.connection, "close", "the connection will not be reused");
+
+    // The refusal is settled: while the rest of the body is still being read, nothing of it is
+    // kept, the lock is free and the server takes the next upload.
+    const writtenAtAnswer = writer.written();
+    assert.deepEqual(listTree(byTime.uploadsDir), []);
+    assert.equal(await busy(byTime), null);
+    assert.equal((await put(byTime, "meanwhile/file.bin", "next")).status, 201);
+    await sleep(300);
+    assert.ok(!socket.destroyed && writer.written() > writtenAtAnswer, "the client could go on writing after the answer");
+    assert.deepEqual(temps(byTime), []);
+
+    const lingeredMs = (await closed) - answeredAt;
+    assert.ok(lingeredMs > 1000 && lingeredMs < 5000, `closed ${lingeredMs.toFixed(0)} ms after the answer, not at the 1.5 s bound`);
+    assert.deepEqual(listTree(byTime.uploadsDir), ["meanwhile", "meanwhile/file.bin"]);
+    assert.equal((await put(byTime, "after/file.bin", "still serving")).status, 201);
+  });
+
+  test("a folder refused for a bad entry at its start gets its 400 while the archive keeps coming; nothing kept", async () => {
+    const { socket, closed } = await startChunkedUpload(byTime, "drained/site", { "Content-Type": "application/x-tar" });
+    const answer = readResponse(socket, 10_000);
+    socket.write(encodeChunk(await makeTar([{ header: { name: "link", type: "symlink", linkname: "elsewhere" } }])));
+    const writer = keepWriting(socket, 64 * 1024, 10);
+    const response = await answer;
+    assert.equal(response.status, 400);
+    assert.match(JSON.parse(response.body).detail, /'link' is a symlink/);
+    assert.equal(response.headers.connection, "close");
+    const writtenAtAnswer = writer.written();
+    assert.deepEqual(listTree(join(byTime.uploadsDir, "drained")), [], "no temp folder, no partial folder");
+    assert.equal(await busy(byTime), null);
+    await sleep(300);
+    assert.ok(!socket.destroyed && writer.written() > writtenAtAnswer, "the client could go on writing after the answer");
+    await closed;
+  });
+
+  test("a client that sends without end is cut off after the byte bound", async () => {
+    const { socket, closed } = await startChunkedUpload(byBytes, "drained/fast.bin");
+    const answer = readResponse(socket, 10_000);
+    const writer = keepWriting(socket, 256 * 1024, 1);
+    assert.equal((await answer).status, 413);
+    const writtenAtAnswer = writer.written();
+    const closedAt = await Promise.race([closed, sleep(15_000).then(() => assert.fail("not cut off within 15 s"))]);
+    // What the server read (8 MiB) plus what the two socket buffers held when it stopped.
+    const afterAnswer = writer.written() - writtenAtAnswer;
+    assert.ok(afterAnswer < 40 * MiB, `the server read ${afterAnswer} bytes after its answer`);
+    assert.ok(closedAt > 0);
+    assert.deepEqual(listTree(byBytes.uploadsDir), []);
+    assert.equal(await busy(byBytes), null);
+  });
+
+  test("a client that ends its body after the answer gets a prompt close, not the whole bound", async () => {
+    const { socket, closed } = await startChunkedUpload(byBytes, "drained/ended.bin");
+    const answer = readResponse(socket, 10_000);
+    for (let i = 0; i < 4; i++) socket.write(encodeChunk(Buffer.alloc(MiB / 2, i)));
+    assert.equal((await answer).status, 413);
+    const answeredAt = performance.now();
+    socket.write(lastChunk());
+    const closedAt = await Promise.race([closed, sleep(10_000).then(() => assert.fail("still open 10 s after the body ended"))]);
+    assert.ok(closedAt - answeredAt < 2000, `closed ${(closedAt - answeredAt).toFixed(0)} ms after the answer`);
+    assert.deepEqual(listTree(byBytes.uploadsDir), []);
   });
 });

@@ -1,11 +1,13 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
+import net from "node:net";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
-import { listTree, writeRandomFile } from "./helpers/files.js";
+import { listTree, writeRandomFile, writeSparseFile } from "./helpers/files.js";
 import { type TestServer, cliBin, runCli, startTestServer } from "./helpers/server.js";
+import { waitFor } from "./helpers/wait.js";
 
 const run = promisify(execFile);
 const MiB = 1024 * 1024;
@@ -128,5 +130,101 @@ describe("sdci-cli upload-asset", () => {
     assertOneLine(noServer.stderr, /cannot reach http:\/\/127\.0\.0\.1:9: connection refused/);
     assert.deepEqual(listTree(join(server.uploadsDir, "x")), []);
     for (const result of [missing, linked, wrongToken, noServer]) assert.equal(result.code, 1);
+  });
+});
+
+/**
+ * A stand-in for a server that refuses an upload the abrupt way: once a MiB of the body is in,
+ * it answers 413 and resets the connection at once, while the client is still writing (as
+ * sdci-server did before it drained a refused body, and as a proxy in front of it may still do).
+ */
+async function startResettingServer(): Promise<{ url: string; close(): Promise<void> }> {
+  const problem = JSON.stringify({
+    type: "urn:sdci:problem:payload-too-large",
+    title: "The request body is too large",
+    status: 413,
+    detail: "an upload may have at most 1048576 bytes (the server's --max-upload-size)",
+  });
+  const answer = [
+    "HTTP/1.1 413 Payload Too Large",
+    "Content-Type: application/problem+json",
+    `Content-Length: ${Buffer.byteLength(problem)}`,
+    "Connection: close",
+    "",
+    problem,
+  ].join("\r\n");
+  const server = net.createServer((socket) => {
+    socket.on("error", () => {});
+    let head = "";
+    let bodyBytes = -1;
+    socket.on("data", (chunk: Buffer) => {
+      if (bodyBytes < 0) {
+        head += chunk.toString("latin1");
+        const end = head.indexOf("\r\n\r\n");
+        if (end < 0) return;
+        socket.write("HTTP/1.1 100 Continue\r\n\r\n");
+        bodyBytes = head.length - end - 4;
+        return;
+      }
+      bodyBytes += chunk.length;
+      if (bodyBytes > 1024 * 1024 && !socket.destroyed) {
+        socket.write(answer);
+        socket.resetAndDestroy();
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as net.AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+describe("sdci-cli upload-asset of a folder refused while it streams", () => {
+  let server: TestServer;
+  let folder: string;
+  let env: NodeJS.ProcessEnv;
+
+  before(async () => {
+    server = await startTestServer({ args: ["--max-upload-size", "1M"] });
+    // 400 MiB that take no disk: far more than the server reads before it refuses, so the
+    // client is still writing when the 413 comes.
+    folder = join(server.root, "site");
+    mkdirSync(folder);
+    for (let i = 0; i < 4; i++) writeSparseFile(join(folder, `part-${i}.bin`), 100 * MiB);
+    env = { SDCI_TOKEN: server.token };
+  });
+  after(() => server.stop());
+
+  test("shows the server's one-line 413 every time, never a broken pipe; nothing kept, and the next upload works", async () => {
+    for (let attempt = 0; attempt < 8; attempt++) {
+      const result = await runCli(["upload-asset", server.url, folder, "refused"], env);
+      assert.equal(result.code, 1, `attempt ${attempt}: ${result.stderr}`);
+      assertOneLine(result.stderr, /too large for .*: an upload may have at most 1048576 bytes/);
+      assert.doesNotMatch(result.stderr, /EPIPE|ECONNRESET|cannot reach|closed by the other side/);
+      assert.deepEqual(listTree(join(server.uploadsDir, "refused")), [], `attempt ${attempt}: nothing at the destination`);
+      const temps = () => listTree(server.uploadsDir).filter((path) => path.includes(".sdci-upload-"));
+      assert.deepEqual(await waitFor(() => temps().length === 0, 2000) && temps(), [], "no temp file within 2 s");
+    }
+    const small = join(server.root, "small");
+    mkdirSync(small);
+    writeFileSync(join(small, "index.html"), "<p>ok</p>\n");
+    const next = await runCli(["upload-asset", server.url, small, "next"], env);
+    assert.equal(next.code, 0, next.stderr);
+    assert.deepEqual(listTree(join(server.uploadsDir, "next")), ["small", "small/index.html"]);
+  });
+
+  test("against a server that answers 413 and resets the connection at once, it still shows the 413", async () => {
+    const resetting = await startResettingServer();
+    try {
+      for (let attempt = 0; attempt < 5; attempt++) {
+        const result = await runCli(["upload-asset", resetting.url, folder, "refused"], env);
+        assert.equal(result.code, 1, `attempt ${attempt}: ${result.stderr}`);
+        assertOneLine(result.stderr, /too large for .*: an upload may have at most 1048576 bytes/);
+      }
+    } finally {
+      await resetting.close();
+    }
   });
 });

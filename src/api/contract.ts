@@ -1,5 +1,6 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { AssetUploads } from "../assets/asset-uploads.js";
+import { DEFAULT_REFUSED_BODY_DRAIN } from "../assets/refused-body.js";
 import { packageVersion } from "../package-info.js";
 import { OperationLock } from "../runner/operation-lock.js";
 import { RunStore } from "../runner/run-store.js";
@@ -59,7 +60,14 @@ export function describeApi() {
     runner,
     store,
     lock,
-    uploads: new AssetUploads({ uploadsDir: "/nonexistent", maxBytes: 0, maxEntries: 0, idleTimeoutMs: 0, lock }),
+    uploads: new AssetUploads({
+      uploadsDir: "/nonexistent",
+      maxBytes: 0,
+      maxEntries: 0,
+      idleTimeoutMs: 0,
+      refusedBodyDrain: DEFAULT_REFUSED_BODY_DRAIN,
+      lock,
+    }),
     follow: { keepaliveMs: 15_000 },
     streams: new StreamSlots(0),
     authThrottle: new AuthThrottle(),

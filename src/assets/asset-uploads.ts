@@ -6,6 +6,7 @@ import { parseContentDigest } from "./content-digest.js";
 import { checkDestination, prepareDestination } from "./destination.js";
 import { receiveFile, type UploadLimits } from "./receive-file.js";
 import { receiveFolder } from "./receive-folder.js";
+import type { DrainBounds } from "./refused-body.js";
 import { UploadError } from "./upload-error.js";
 
 export interface UploadRequest {
@@ -31,6 +32,8 @@ export interface AssetUploadsOptions extends UploadLimits {
   lock: OperationLock;
   /** A body that sends nothing for this long is dropped, and the upload with it (0: never). */
   idleTimeoutMs: number;
+  /** How much of a body refused while it arrives is still read (and dropped) after the answer. */
+  refusedBodyDrain: DrainBounds;
 }
 
 /**

@@ -2,6 +2,7 @@ import http, { type IncomingMessage, type OutgoingHttpHeaders } from "node:http"
 import https from "node:https";
 import type { Readable } from "node:stream";
 import type { paths } from "../../generated/schema.js";
+import { delayHangUpWriteErrors } from "./hang-up-grace.js";
 import { trustedCertificates } from "./tls.js";
 
 type UploadOperation = paths["/v1/assets/{path}"]["put"];
@@ -12,6 +13,8 @@ export type Asset = UploadOperation["responses"][201]["content"]["application/js
 const CONTINUE_FALLBACK_MS = 1000;
 /** An answer's body is a small JSON document; more than this is not one of ours. */
 const MAX_ANSWER_BYTES = 64 * 1024;
+/** How long an answer the server sent before it hung up on the body still has to be read. */
+const HANG_UP_GRACE_MS = 1000;
 
 export interface AssetPut {
   url: URL;
@@ -45,6 +48,7 @@ export function putAsset(request: AssetPut): Promise<AssetAnswer> {
       agent: false,
       ca: trustedCertificates(),
     });
+    outgoing.on("socket", (socket) => delayHangUpWriteErrors(socket, HANG_UP_GRACE_MS));
     let body: Readable | undefined;
     let answered = false;
     const send = () => {
@@ -67,6 +71,9 @@ export function putAsset(request: AssetPut): Promise<AssetAnswer> {
     outgoing.on("error", (error) => {
       clearTimeout(fallback);
       body?.destroy();
+      // A server that refuses a body while it arrives may answer and then hang up on the rest:
+      // the answer, already arrived, is what the upload ends with.
+      if (answered) return;
       // Shaped like a fetch failure (the network error as its cause), which the CLI knows how to word.
       reject(new Error(error.message, { cause: error }));
     });
@@ -78,26 +85,28 @@ export function putAsset(request: AssetPut): Promise<AssetAnswer> {
         body.unpipe(outgoing);
         if (!body.readableEnded) body.destroy();
       }
-      readAnswer(answer).then(
-        (parsed) => {
-          resolve({ status: answer.statusCode ?? 0, headers: answer.headers, body: parsed });
-          outgoing.destroy();
-        },
-        (error: unknown) => reject(error),
-      );
+      void readAnswer(answer).then((parsed) => {
+        resolve({ status: answer.statusCode ?? 0, headers: answer.headers, body: parsed });
+        outgoing.destroy();
+      });
     });
     // With Expect, the headers go out alone so the server can answer before the body.
     outgoing.flushHeaders();
   });
 }
 
+/** The answer's JSON body, or undefined when it is not JSON (or the connection cut it short). */
 async function readAnswer(answer: IncomingMessage): Promise<unknown> {
   const chunks: Buffer[] = [];
   let length = 0;
-  for await (const chunk of answer as AsyncIterable<Buffer>) {
-    length += chunk.length;
-    if (length > MAX_ANSWER_BYTES) break;
-    chunks.push(chunk);
+  try {
+    for await (const chunk of answer as AsyncIterable<Buffer>) {
+      length += chunk.length;
+      if (length > MAX_ANSWER_BYTES) break;
+      chunks.push(chunk);
+    }
+  } catch {
+    // A reset after the answer's status: the status still counts, with what came of the body.
   }
   try {
     return JSON.parse(Buffer.concat(chunks).toString("utf8"));

@@ -7,6 +7,7 @@ import { AuthThrottle, type AuthThrottleOptions, DEFAULT_AUTH_THROTTLE } from ".
 import { DEFAULT_MAX_STREAMS, StreamSlots } from "../api/stream-slots.js";
 import { AssetUploads } from "../assets/asset-uploads.js";
 import { deferContinueForUploads } from "../assets/expect-continue.js";
+import { DEFAULT_REFUSED_BODY_DRAIN, type DrainBounds } from "../assets/refused-body.js";
 import { sweepTempLeftovers } from "../assets/temp-sweeper.js";
 import type { Logger } from "../logger.js";
 import { packageRoot } from "../package-info.js";
@@ -36,6 +37,8 @@ export interface ServerOptions {
   maxUploadEntries: number;
   /** An upload whose body stalls this long is dropped (0: never). */
   uploadIdleTimeoutMs: number;
+  /** How much of a body refused while it arrives is still read after the answer (default 10 s, 1 GiB). */
+  refusedBodyDrain?: DrainBounds;
   /** Finished runs kept on disk (0: all). */
   keepRuns: number;
   logger: Logger;
@@ -105,6 +108,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       maxBytes: options.maxUploadBytes,
       maxEntries: options.maxUploadEntries,
       idleTimeoutMs: shortestTimeout(options.uploadIdleTimeoutMs, limits.idleTimeoutMs),
+      refusedBodyDrain: options.refusedBodyDrain ?? DEFAULT_REFUSED_BODY_DRAIN,
       lock,
     }),
     follow: { keepaliveMs: options.keepaliveMs },

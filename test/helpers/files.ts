@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import { createReadStream, createWriteStream, readdirSync, readFileSync } from "node:fs";
+import { createReadStream, createWriteStream, readdirSync, readFileSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { once } from "node:events";
 
@@ -16,6 +16,12 @@ export async function writeRandomFile(path: string, bytes: number): Promise<stri
   out.end();
   await once(out, "finish");
   return hash.digest("hex");
+}
+
+/** A file of `bytes` zeros that takes no room on disk (a sparse file), for uploads that only need to be large. */
+export function writeSparseFile(path: string, bytes: number): void {
+  writeFileSync(path, "");
+  truncateSync(path, bytes);
 }
 
 export async function sha256OfFile(path: string): Promise<string> {

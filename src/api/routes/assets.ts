@@ -2,6 +2,7 @@ import type { HttpBindings } from "@hono/node-server";
 import { createRoute, z } from "@hono/zod-openapi";
 import type { AssetUploads } from "../../assets/asset-uploads.js";
 import { ASSETS_PREFIX } from "../../assets/expect-continue.js";
+import { answerWhileDraining } from "../../assets/refused-body.js";
 import { UploadError } from "../../assets/upload-error.js";
 import { type ProblemKind, problemBody, problemResponse } from "../problem.js";
 import { createRouter } from "../router.js";
@@ -124,12 +125,14 @@ export function assetRoutes(uploads: AssetUploads) {
   router.openAPIRegistry.registerPath(putAsset);
   router.put(`${ASSETS_PREFIX}*`, async (c) => {
     const { incoming, outgoing } = c.env as HttpBindings;
+    let accepted = false;
     try {
       const asset = await uploads.receive({
         rawPath: rawPathAfter(incoming.url ?? "", ASSETS_PREFIX),
         headers: incoming.headers,
         body: incoming,
         accept: () => {
+          accepted = true;
           if (/100-continue/i.test(incoming.headers.expect ?? "")) outgoing.writeContinue();
         },
       });
@@ -137,7 +140,12 @@ export function assetRoutes(uploads: AssetUploads) {
     } catch (error) {
       if (!(error instanceof UploadError)) throw error;
       const headers: Record<string, string> = error.kind === "busy" ? { "Retry-After": BUSY_RETRY_AFTER_SECONDS } : {};
-      return problemResponse(error.kind, error.message, { headers });
+      const answer = problemResponse(error.kind, error.message, { headers });
+      // A client told to send its body may still be sending it (a chunked folder over the limit).
+      if (accepted && !incoming.complete && !incoming.destroyed) {
+        return answerWhileDraining(incoming, outgoing, answer, uploads.options.refusedBodyDrain);
+      }
+      return answer;
     }
   });
   return router;
