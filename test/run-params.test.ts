@@ -71,4 +71,15 @@ describe("a run's parameters", () => {
     const events = await readSse(await postRun(server, "argv", undefined, { sse: true }));
     assert.equal(outputOf(events, "stdout"), argvOutput([]));
   });
+
+  // What `curl -X POST -H 'Content-Type: application/json' URL` sends: the type, no body.
+  test("a run with a JSON Content-Type and an empty body gets no parameters", async () => {
+    const response = await fetch(`${server.url}/v1/tasks/argv/runs`, {
+      method: "POST",
+      headers: { ...server.auth, "Content-Type": "application/json", Accept: "text/event-stream" },
+    });
+    assert.equal(response.status, 200, await response.clone().text());
+    const events = await readSse(response);
+    assert.equal(outputOf(events, "stdout"), argvOutput([]));
+  });
 });
