@@ -175,6 +175,25 @@ test("SIGTERM to the server: the task's group gets SIGTERM, both readers get the
   }
 });
 
+test("a second Ctrl-C while the server stops does not cut the shutdown short: the TERM-deaf group is killed at the grace", async () => {
+  const server = await startTestServer({ tasks: { deaf: DEAF_TO_TERM }, args: ["--kill-grace", "2"] });
+  const pidFile = join(server.root, "pids");
+  try {
+    const events = readSse(await startStreaming(server, "deaf", [pidFile]));
+    await waitFor(() => pidsIn(pidFile).length === 2);
+    server.process.kill("SIGINT");
+    await sleep(300);
+    server.process.kill("SIGINT");
+    const [code] = (await once(server.process, "exit")) as [number];
+    assert.equal(code, 0, "the second signal must not end the server before its runs");
+    assert.equal((await events).at(-1)!.data.status, "interrupted");
+    for (const pid of pidsIn(pidFile)) assert.equal(alive(pid), false, `process ${pid} outlived the server`);
+    assert.match(server.output(), /already stopping/);
+  } finally {
+    await server.stop();
+  }
+});
+
 /** A TCP proxy that cuts its first connection after `cutAfter` bytes from the server. */
 async function cuttingProxy(target: string, cutAfter: number) {
   const { port, hostname } = new URL(target);

@@ -168,12 +168,20 @@ export class ServeCommand extends Command {
     const announce = this.logLevel === "silent" ? logger : logger.child({}, { level: "info" });
     announce.info({ url: server.url }, `listening on ${server.url}`);
     await new Promise<void>((resolveStop) => {
+      let stopping = false;
       const stop = (signal: NodeJS.Signals) => {
+        // A second Ctrl-C must not kill the server mid-shutdown: its runs' process groups
+        // would outlive it, unkilled. The shutdown is bounded by --kill-grace anyway.
+        if (stopping) {
+          logger.warn({ signal }, `already stopping: runs get at most ${this.killGrace} s to end before they are killed`);
+          return;
+        }
+        stopping = true;
         logger.info({ signal }, "stopping");
         server.close().then(resolveStop);
       };
-      process.once("SIGTERM", stop);
-      process.once("SIGINT", stop);
+      process.on("SIGTERM", stop);
+      process.on("SIGINT", stop);
     });
     logger.info("stopped");
     logger.flush();
