@@ -21,6 +21,9 @@ async function exercise(server: TestServer): Promise<string> {
   });
   const { run } = (await started.json()) as { run: { id: string } };
   await waitFor(() => server.output().includes('"run finished"'));
+  // A clumsy user pastes the token where the run id goes: refused, and not logged either.
+  await fetch(`${server.url}/v1/runs/${server.token}/log`, { headers: server.auth });
+  await fetch(`${server.url}/v1/runs/${server.token}/cancel`, { method: "POST", headers: server.auth });
   await fetch(`${server.url}/v1/runs/${run.id}`, { headers: server.auth });
   // Log lines are written at the end of the event loop's turn, so just after the response.
   await waitFor(() => server.output().includes('"route":"/v1/runs/:id"'));

@@ -1,6 +1,7 @@
 import type { MiddlewareHandler } from "hono";
 import { routePath } from "hono/route";
 import type { Logger } from "../logger.js";
+import { RUN_ID_PATTERN } from "../runner/run-store.js";
 import type { ApiEnv } from "./router.js";
 
 /**
@@ -18,9 +19,14 @@ export function requestLog(logger: Logger): MiddlewareHandler<ApiEnv> {
         route,
         status: c.res.status,
         durationMs: Math.round((performance.now() - started) * 10) / 10,
-        runId: c.get("runId") ?? c.req.param("id"),
+        runId: c.get("runId") ?? runIdOf(c.req.param("id")),
       },
       "request",
     );
   };
+}
+
+/** A path's run id when it is one: anything else a client puts there (a token pasted in the wrong place) stays out of the log. */
+function runIdOf(param: string | undefined): string | undefined {
+  return param !== undefined && RUN_ID_PATTERN.test(param) ? param : undefined;
 }
