@@ -81,7 +81,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   let output = "";
   child.stdout.on("data", (chunk) => (output += chunk));
   child.stderr.on("data", (chunk) => (output += chunk));
-  const url = await new Promise<string>((resolve, reject) => {
+  const started = new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
       reject(new Error(`server did not start:\n${output}`));
@@ -99,6 +99,11 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       clearTimeout(timer);
       reject(new Error(`server exited with ${code}:\n${output}`));
     });
+  });
+  const url = await started.catch((error: unknown) => {
+    // A server that never started leaves no temp folder behind either.
+    if (!options.root && !options.keep) rmSync(root, { recursive: true, force: true });
+    throw error;
   });
   return {
     url,

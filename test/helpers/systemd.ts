@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { serverBin } from "./server.js";
@@ -35,6 +35,7 @@ export async function runServerCommand(
 /** A systemctl stand-in that appends each call's arguments as one line to its log. */
 export function fakeSystemctl(): { path: string; calls(): string[]; failOn(verb: string): void } {
   const dir = mkdtempSync(join(tmpdir(), "sdci-systemctl-"));
+  process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
   const path = join(dir, "systemctl");
   const log = join(dir, "calls.log");
   writeFileSync(log, "");
