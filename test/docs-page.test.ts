@@ -51,3 +51,18 @@ test("headless Chromium renders /docs with every operation and an Authorize butt
     await server.stop();
   }
 });
+
+test("/docs/ and /docs/index.html lead to /docs; an unknown file under /docs is 404", async () => {
+  const server = await startTestServer();
+  try {
+    for (const path of ["/docs/", "/docs/index.html"]) {
+      const response = await fetch(`${server.url}${path}`, { redirect: "manual" });
+      assert.equal(response.status, 301, path);
+      assert.equal(response.headers.get("location"), "/docs", path);
+    }
+    assert.equal((await fetch(`${server.url}/docs/`)).url, `${server.url}/docs`);
+    assert.equal((await fetch(`${server.url}/docs/nope.js`)).status, 404);
+  } finally {
+    await server.stop();
+  }
+});

@@ -68,6 +68,9 @@ const docsPage = createRoute({
 export function docsRoutes() {
   const router = createRouter();
   router.openapi(docsPage, (c) => c.html(PAGE, 200, { "Content-Security-Policy": CSP }) as never);
+  // What people type or bookmark for a docs page; the page itself lives at /docs.
+  router.get("/docs/", (c) => c.redirect("/docs", 301));
+  router.get("/docs/index.html", (c) => c.redirect("/docs", 301));
   router.get("/docs/init.js", (c) => c.body(INIT, 200, { "Content-Type": "text/javascript; charset=utf-8" }));
   router.get("/docs/:file", async (c) => {
     const file = c.req.param("file");
