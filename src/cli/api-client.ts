@@ -1,7 +1,10 @@
 import createClient from "openapi-fetch";
+import { Agent } from "undici";
 import type { components, paths } from "../../generated/schema.js";
 import { CliError } from "./cli-error.js";
+import { serverTimeouts } from "./server-timeouts.js";
 import { normalizeServerUrl } from "./server-url.js";
+import { trustedCertificates } from "./tls.js";
 
 // Also offered here for commands that load the client anyway.
 export { normalizeServerUrl };
@@ -10,9 +13,19 @@ export type Run = components["schemas"]["Run"];
 export type Problem = components["schemas"]["Problem"];
 export type ApiClient = ReturnType<typeof createApiClient>;
 
-/** The generated, typed client for one server, carrying the bearer token on every call. */
+/**
+ * The generated, typed client for one server, carrying the bearer token on every call. Its
+ * connections trust --ca-cert's authority and give up on a server gone quiet (undici's
+ * defaults wait 300 s for each answer and each pause in it).
+ */
 export function createApiClient(serverUrl: string, token: string) {
-  return createClient<paths>({ baseUrl: normalizeServerUrl(serverUrl), headers: { Authorization: `Bearer ${token}` } });
+  const { answerMs, idleMs } = serverTimeouts();
+  const dispatcher = new Agent({ headersTimeout: answerMs, bodyTimeout: idleMs, connect: { ca: trustedCertificates() } });
+  return createClient<paths>({
+    baseUrl: normalizeServerUrl(serverUrl),
+    headers: { Authorization: `Bearer ${token}` },
+    requestInitExt: { dispatcher },
+  });
 }
 
 /** Turns a non-2xx answer into the one line a person needs, from its problem+json body. */

@@ -2,7 +2,9 @@ import http, { type IncomingMessage, type OutgoingHttpHeaders } from "node:http"
 import https from "node:https";
 import type { Readable } from "node:stream";
 import type { paths } from "../../generated/schema.js";
+import { ServerSilence } from "./cli-error.js";
 import { delayHangUpWriteErrors } from "./hang-up-grace.js";
+import { formatSeconds, serverTimeouts } from "./server-timeouts.js";
 import { trustedCertificates } from "./tls.js";
 
 type UploadOperation = paths["/v1/assets/{path}"]["put"];
@@ -36,10 +38,12 @@ export interface AssetAnswer {
  * Sends one upload over node:http rather than the generated openapi-fetch client, because
  * fetch cannot do what a large upload needs: stream a body under a declared Content-Length,
  * wait for `100 Continue` so a refused upload sends no byte, and send a trailer. The types
- * still come from generated/. Resolves with the server's answer, whenever it comes.
+ * still come from generated/. Resolves with the server's answer; rejects with a ServerSilence
+ * when the server stops taking the body, or sends no answer after it.
  */
 export function putAsset(request: AssetPut): Promise<AssetAnswer> {
   const { url } = request;
+  const { idleMs, uploadAnswerMs } = serverTimeouts();
   return new Promise((resolve, reject) => {
     const client = url.protocol === "https:" ? https : http;
     const outgoing = client.request(url, {
@@ -51,6 +55,14 @@ export function putAsset(request: AssetPut): Promise<AssetAnswer> {
     outgoing.on("socket", (socket) => delayHangUpWriteErrors(socket, HANG_UP_GRACE_MS));
     let body: Readable | undefined;
     let answered = false;
+    // The socket's own inactivity timer: neither a byte taken nor a byte answered for so long.
+    let silence = `stopped taking the upload (nothing moved for ${formatSeconds(idleMs)})`;
+    outgoing.setTimeout(idleMs, () => outgoing.destroy(new ServerSilence(silence)));
+    outgoing.once("finish", () => {
+      if (answered) return;
+      silence = `sent no answer within ${formatSeconds(uploadAnswerMs)} after the upload's last byte`;
+      outgoing.setTimeout(uploadAnswerMs);
+    });
     const send = () => {
       clearTimeout(fallback);
       if (body || answered) return;

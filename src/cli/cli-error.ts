@@ -1,5 +1,13 @@
+import { formatSeconds, serverTimeouts } from "./server-timeouts.js";
+
 /** A failure the user can act on: printed as one line on stderr, never with a stack. */
 export class CliError extends Error {}
+
+/**
+ * A server that took the connection, then stayed quiet for longer than the CLI waits. Its
+ * message completes "SERVER_URL ...", so it reads the same whichever client noticed.
+ */
+export class ServerSilence extends Error {}
 
 /** One line for any failure: the CliError's own words, or a plain reading of a network error. */
 export function describeFailure(error: unknown, serverUrl?: string): string {
@@ -7,7 +15,10 @@ export function describeFailure(error: unknown, serverUrl?: string): string {
   const certificate = certificateProblem(error);
   if (certificate) return `${serverUrl ? `${serverUrl}: ` : ""}${certificate}`;
   const cause = (error as { cause?: NodeJS.ErrnoException }).cause;
-  const where = serverUrl ? `cannot reach ${serverUrl}` : "cannot reach the server";
+  const server = serverUrl ?? "the server";
+  const silence = [error, cause].find((candidate) => candidate instanceof ServerSilence);
+  if (silence) return `${server} ${silence.message}`;
+  const where = `cannot reach ${server}`;
   switch (cause?.code) {
     case "ECONNREFUSED":
       return `${where}: connection refused (is sdci-server running there?)`;
@@ -20,6 +31,11 @@ export function describeFailure(error: unknown, serverUrl?: string): string {
     case "ECONNRESET":
     case "UND_ERR_SOCKET":
       return `${where}: the connection was closed by the other side`;
+    // undici's, with the limits the API client gave it.
+    case "UND_ERR_HEADERS_TIMEOUT":
+      return `${server} accepted the connection but sent no answer within ${formatSeconds(serverTimeouts().answerMs)}`;
+    case "UND_ERR_BODY_TIMEOUT":
+      return `${server} stopped sending in the middle of its answer (nothing for ${formatSeconds(serverTimeouts().idleMs)})`;
     default:
       break;
   }

@@ -62,7 +62,8 @@ export async function followRun(options: FollowRunOptions): Promise<ExitEvent> {
           }
         }
       } catch {
-        // The connection broke mid-stream: reconnect below.
+        // The connection broke mid-stream, or went quiet for longer than the API client's idle
+        // timeout (the server's keepalive, every 15 s by default, keeps a live one busier): reconnect below.
       }
     }
     if (!runId) throw new CliError(`the connection to ${serverUrl} dropped before the run started`);

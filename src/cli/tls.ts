@@ -12,8 +12,8 @@ export function trustedCertificates(): string[] | undefined {
 
 /**
  * Makes every request of this process trust the authority in `file` besides the usual ones,
- * for a server whose certificate a private CA signed: fetch through undici's global
- * dispatcher (loaded only when asked for), node:https through trustedCertificates().
+ * for a server whose certificate a private CA signed: the API client and node:https both
+ * take their authorities from trustedCertificates().
  */
 export async function trustCaCertificate(file: string): Promise<void> {
   const pem = await readFile(file, "utf8").catch((error: NodeJS.ErrnoException) => {
@@ -25,6 +25,4 @@ export async function trustCaCertificate(file: string): Promise<void> {
     throw new CliError(`${file} is not a PEM certificate (-----BEGIN CERTIFICATE-----)`);
   }
   trusted = [...rootCertificates, pem];
-  const { Agent, setGlobalDispatcher } = await import("undici");
-  setGlobalDispatcher(new Agent({ connect: { ca: trusted } }));
 }
