@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Builtins, Cli } from "clipanion";
 import { packageVersion } from "../package-info.js";
+import { exitWhenOutputCloses } from "./closed-output.js";
 import { CancelCommand } from "./commands/cancel.js";
 import { DeleteTokenCommand } from "./commands/delete-token.js";
 import { LogsCommand } from "./commands/logs.js";
@@ -28,4 +29,5 @@ cli.register(StoreTokenCommand);
 cli.register(DeleteTokenCommand);
 cli.register(Builtins.HelpCommand);
 cli.register(Builtins.VersionCommand);
+exitWhenOutputCloses();
 cli.runExit(process.argv.slice(2));
