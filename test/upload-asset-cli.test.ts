@@ -68,6 +68,16 @@ describe("sdci-cli upload-asset", () => {
     assert.doesNotMatch(again.stderr, /%/, "no progress for an upload that was refused before its body");
   });
 
+  test("a file where REMOTE_PATH needs a folder: the server's own words, not 'already exists'", async () => {
+    const empty = join(server.root, "empty.txt");
+    writeFileSync(empty, "");
+    assert.equal((await runCli(["upload-asset", server.url, empty, "r1"], env)).code, 0);
+    const result = await runCli(["upload-asset", server.url, empty, "r1/empty.txt"], env);
+    assert.equal(result.code, 1);
+    assertOneLine(result.stderr, /'r1\/empty\.txt' exists on the server and is not a folder/);
+    assert.doesNotMatch(result.stderr, /already exists/);
+  });
+
   test("a bad remote path: one line, from the CLI or the server", async () => {
     const dots = await runCli(["upload-asset", server.url, file, "a/../b"], env);
     assert.equal(dots.code, 1);
