@@ -122,7 +122,7 @@ describe("sdci-cli upload-asset", () => {
     assert.deepEqual(listTree(join(server.uploadsDir, "large")), []);
   });
 
-  test("local problems are one line and send nothing: a missing path, a symlink in a folder, a wrong token", async () => {
+  test("local problems are one line and send nothing: a missing path, a symlink or a name that is not UTF-8 in a folder, a wrong token", async () => {
     const missing = await runCli(["upload-asset", server.url, join(server.root, "nope"), "x"], env);
     assertOneLine(missing.stderr, /cannot read .*no such file or folder/);
 
@@ -133,13 +133,20 @@ describe("sdci-cli upload-asset", () => {
     const linked = await runCli(["upload-asset", server.url, folder, "x"], env);
     assertOneLine(linked.stderr, /'link\.txt' in the folder is a symbolic link/);
 
+    const badName = join(server.root, "bad-name");
+    mkdirSync(join(badName, "sub"), { recursive: true });
+    writeFileSync(join(badName, "good.txt"), "good");
+    writeFileSync(Buffer.concat([Buffer.from(join(badName, "sub", "x")), Buffer.from([0xff])]), "");
+    const undecodable = await runCli(["upload-asset", server.url, badName, "x"], env);
+    assertOneLine(undecodable.stderr, /'sub\/x\ufffd' in the folder: the name is not valid UTF-8; rename it before uploading/);
+
     const wrongToken = await runCli(["upload-asset", server.url, file, "x"], { SDCI_TOKEN: "wrong" });
     assertOneLine(wrongToken.stderr, /refused the token \(401\)/);
 
     const noServer = await runCli(["upload-asset", "http://127.0.0.1:9", file, "x"], env);
     assertOneLine(noServer.stderr, /cannot reach http:\/\/127\.0\.0\.1:9: connection refused/);
     assert.deepEqual(listTree(join(server.uploadsDir, "x")), []);
-    for (const result of [missing, linked, wrongToken, noServer]) assert.equal(result.code, 1);
+    for (const result of [missing, linked, undecodable, wrongToken, noServer]) assert.equal(result.code, 1);
   });
 });
 

@@ -14,15 +14,21 @@ export interface FolderEntry {
   mtime: Date;
 }
 
+/** Reads names as UTF-8 and refuses, rather than replaces, bytes that are not. */
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+
 /**
  * Every file and folder under `root`, parents before children, names sorted so the same
  * folder always packs to the same archive. The server accepts only plain files and folders,
- * so a link, socket or device is refused here, before anything is sent.
+ * so a link, socket or device is refused here, before anything is sent; so is a name that is
+ * not UTF-8, which a tar header could not carry as it is on disk.
  */
 export async function listFolder(root: string): Promise<FolderEntry[]> {
   const entries: FolderEntry[] = [];
   const visit = async (relative: string): Promise<void> => {
-    const names = (await readdir(join(root, relative))).sort();
+    // As bytes: a string would have turned an undecodable name into another, missing, one.
+    const names = (await readdir(join(root, relative), { encoding: "buffer" })).map((bytes) => nameOf(bytes, relative));
+    names.sort();
     for (const name of names) {
       const entryName = relative ? `${relative}/${name}` : name;
       const info = await lstat(join(root, entryName));
@@ -40,6 +46,15 @@ export async function listFolder(root: string): Promise<FolderEntry[]> {
   };
   await visit("");
   return entries;
+}
+
+function nameOf(bytes: Buffer, relative: string): string {
+  try {
+    return strictUtf8.decode(bytes);
+  } catch {
+    const shown = `${relative ? `${relative}/` : ""}${bytes.toString("utf8")}`;
+    throw new CliError(`'${shown}' in the folder: the name is not valid UTF-8; rename it before uploading`);
+  }
 }
 
 /**
