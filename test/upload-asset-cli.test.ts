@@ -1,7 +1,10 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, truncateSync, writeFileSync } from "node:fs";
+import http from "node:http";
 import net from "node:net";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
@@ -244,4 +247,71 @@ describe("sdci-cli upload-asset of a folder refused while it streams", () => {
       await resetting.close();
     }
   });
+});
+
+/**
+ * A stand-in for a server that lets the test change the local file once the first bytes of
+ * the body are in; it answers 201 (with the digest of what it got) to a body that ends whole.
+ */
+async function startWatchedServer(onFirstBytes: () => void): Promise<{ url: string; wholeBodies(): number; close(): Promise<void> }> {
+  let wholeBodies = 0;
+  const receive = (request: http.IncomingMessage, response: http.ServerResponse) => {
+    const hash = createHash("sha256");
+    let size = 0;
+    request.on("error", () => {});
+    request.on("data", (chunk: Buffer) => {
+      if (size === 0) onFirstBytes();
+      size += chunk.length;
+      hash.update(chunk);
+    });
+    request.on("end", () => {
+      wholeBodies += 1;
+      response.writeHead(201, { "Content-Type": "application/json" });
+      response.end(JSON.stringify({ path: "changed/big.bin", size, sha256: hash.digest("hex") }));
+    });
+  };
+  const server = http.createServer(receive);
+  server.on("checkContinue", (request, response) => {
+    response.writeContinue();
+    receive(request, response);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as net.AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    wholeBodies: () => wholeBodies,
+    close: () => {
+      server.closeAllConnections();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+describe("sdci-cli upload-asset of a file that changes while it is sent", () => {
+  let work: string;
+  before(() => {
+    work = mkdtempSync(join(tmpdir(), "sdci-changing-"));
+  });
+  after(() => rmSync(work, { recursive: true, force: true }));
+
+  // 64 MiB: far more than the socket buffers hold, so most of it is still unread when it changes.
+  for (const [change, size] of [
+    ["shrinks", 1 * MiB],
+    ["grows", 65 * MiB],
+  ] as const) {
+    test(`a file that ${change}: one line that says so, and the server never gets it whole`, async () => {
+      const file = join(work, `${change}.bin`);
+      writeSparseFile(file, 64 * MiB);
+      const server = await startWatchedServer(() => truncateSync(file, size));
+      try {
+        const result = await runCli(["upload-asset", server.url, file, "changed"], { SDCI_TOKEN: "t", SDCI_ANSWER_TIMEOUT: "0.5" });
+        assert.equal(result.code, 1, result.stderr);
+        assertOneLine(result.stderr, new RegExp(`'${file}' changed while it was being sent; nothing was kept`));
+        assert.equal(result.stdout, "");
+        assert.equal(server.wholeBodies(), 0);
+      } finally {
+        await server.close();
+      }
+    });
+  }
 });

@@ -2,11 +2,11 @@ import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { basename, resolve } from "node:path";
-import { Readable } from "node:stream";
+import { Readable, pipeline } from "node:stream";
 import { formatContentDigest } from "../assets/content-digest.js";
 import { type Problem, apiFailure, normalizeServerUrl } from "./api-client.js";
 import { type Asset, type AssetAnswer, putAsset } from "./asset-put.js";
-import { TapStream, sha256OfFile } from "./byte-streams.js";
+import { CheckedEnd, TapStream, sha256OfFile } from "./byte-streams.js";
 import { CliError } from "./cli-error.js";
 import { type FolderEntry, listFolder, packFolder } from "./folder-archive.js";
 import { type TransferProgress, createTransferProgress, formatBytes } from "./transfer-progress.js";
@@ -57,7 +57,7 @@ export async function uploadAsset(options: AssetUploadOptions): Promise<number> 
     if (info.isFile()) {
       const sha256 = await sha256OfFile(localPath, info.size);
       progress = createTransferProgress(options.stderr, label, info.size);
-      sent = await sendFile(url, authorization, localPath, info.size, sha256, progress);
+      sent = await sendFile(url, authorization, { path: localPath, shown: options.local, size: info.size }, sha256, progress);
     } else {
       const entries = await listFolder(localPath);
       progress = createTransferProgress(options.stderr, label, entries.reduce((sum, entry) => sum + entry.size, 0));
@@ -104,21 +104,30 @@ function refusal(answer: AssetAnswer, remote: string, serverUrl: string): CliErr
 }
 
 
+interface LocalFile {
+  path: string;
+  /** As the user named it. */
+  shown: string;
+  /** The length announced in Content-Length. */
+  size: number;
+}
+
 /** A file: its length and digest are known before it is sent, so both go in the headers. */
-async function sendFile(
-  url: URL,
-  authorization: string,
-  path: string,
-  size: number,
-  sha256: Buffer,
-  progress: TransferProgress,
-): Promise<Sent> {
+async function sendFile(url: URL, authorization: string, local: LocalFile, sha256: Buffer, progress: TransferProgress): Promise<Sent> {
+  const { path, size } = local;
   const body = () => {
     const file = size > 0 ? createReadStream(path, { start: 0, end: size - 1, highWaterMark: READ_CHUNK }) : Readable.from([]);
     let bytes = 0;
-    const counted = file.pipe(new TapStream((chunk) => progress.update((bytes += chunk.length))));
-    file.on("error", (error: Error) => counted.destroy(error));
-    return counted;
+    // A file that shrank ends short of its Content-Length, and the server would wait for the
+    // rest; one that grew would land cut. Either way the last chunk is never sent.
+    const unchanged = async () => {
+      const now = await stat(path).catch(() => undefined);
+      if (bytes !== size || now?.size !== size) {
+        throw new CliError(`'${local.shown}' changed while it was being sent; nothing was kept`);
+      }
+    };
+    const counted = new TapStream((chunk) => progress.update((bytes += chunk.length)));
+    return pipeline(file, counted, new CheckedEnd(unchanged), () => {});
   };
   const answer = await putAsset({
     url,

@@ -25,3 +25,29 @@ export class TapStream extends Transform {
     callback(null, chunk);
   }
 }
+
+/**
+ * Passes bytes through, but each chunk only once the next has come, and the last only once
+ * `check` has passed at the end: a receiver that counts bytes (a Content-Length) never gets
+ * the whole body unless `check` agrees. When `check` rejects, the stream fails with its error.
+ */
+export class CheckedEnd extends Transform {
+  #held: Buffer | undefined;
+
+  constructor(private readonly check: () => Promise<void>) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    const previous = this.#held;
+    this.#held = chunk;
+    callback(null, previous);
+  }
+
+  override _flush(callback: TransformCallback): void {
+    this.check().then(
+      () => callback(null, this.#held),
+      (error: Error) => callback(error),
+    );
+  }
+}
