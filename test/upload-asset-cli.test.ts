@@ -295,18 +295,23 @@ describe("sdci-cli upload-asset of a file that changes while it is sent", () => 
   after(() => rmSync(work, { recursive: true, force: true }));
 
   // 64 MiB: far more than the socket buffers hold, so most of it is still unread when it changes.
-  for (const [change, size] of [
-    ["shrinks", 1 * MiB],
-    ["grows", 65 * MiB],
+  for (const [sent, change, size] of [
+    ["a file", "shrinks", 1 * MiB],
+    ["a file", "grows", 65 * MiB],
+    ["a folder", "grows", 65 * MiB],
   ] as const) {
-    test(`a file that ${change}: one line that says so, and the server never gets it whole`, async () => {
-      const file = join(work, `${change}.bin`);
+    const what = sent === "a folder" ? "a file in a folder" : sent;
+    test(`${what} that ${change}: one line that says so, and the server never gets it whole`, async () => {
+      const local = join(work, `${sent.replace(" ", "-")}-that-${change}`);
+      const file = sent === "a folder" ? join(local, "big.bin") : local;
+      if (sent === "a folder") mkdirSync(local);
       writeSparseFile(file, 64 * MiB);
       const server = await startWatchedServer(() => truncateSync(file, size));
       try {
-        const result = await runCli(["upload-asset", server.url, file, "changed"], { SDCI_TOKEN: "t", SDCI_ANSWER_TIMEOUT: "0.5" });
+        const result = await runCli(["upload-asset", server.url, local, "changed"], { SDCI_TOKEN: "t", SDCI_ANSWER_TIMEOUT: "0.5" });
         assert.equal(result.code, 1, result.stderr);
-        assertOneLine(result.stderr, new RegExp(`'${file}' changed while it was being sent; nothing was kept`));
+        const named = sent === "a folder" ? "big.bin" : local;
+        assertOneLine(result.stderr, new RegExp(`'${named}' changed while it was being sent; nothing was kept`));
         assert.equal(result.stdout, "");
         assert.equal(server.wholeBodies(), 0);
       } finally {

@@ -1,5 +1,5 @@
 import { createReadStream } from "node:fs";
-import { lstat, readdir } from "node:fs/promises";
+import { lstat, readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { pack as createPack, type Pack } from "tar-stream";
@@ -73,19 +73,28 @@ export function packFolder(root: string, entries: FolderEntry[], onFileBytes: (b
 function packEntry(pack: Pack, root: string, entry: FolderEntry, onFileBytes: (bytes: number) => void): Promise<void> {
   return new Promise((resolve, reject) => {
     const header = { name: entry.name, type: entry.type, size: entry.size, mode: entry.mode, mtime: entry.mtime };
+    const path = join(root, entry.name);
     const sink = pack.entry(header, (error) => {
-      if (!error) resolve();
-      else reject(new CliError(`'${entry.name}' changed while it was being sent (${error.message}); nothing was kept`));
+      if (error) reject(new CliError(`'${entry.name}' changed while it was being sent (${error.message}); nothing was kept`));
+      else if (entry.type === "directory") resolve();
+      else void sameSize(path, entry).then(resolve, reject);
     });
     if (entry.type === "directory") return;
     if (entry.size === 0) {
       sink.end(undefined);
       return;
     }
-    // Exactly the size announced in the header: a file that grows meanwhile is cut, one that shrinks fails.
-    const file = createReadStream(join(root, entry.name), { start: 0, end: entry.size - 1 });
+    // Exactly the size announced in the header: a file that shrinks fails the entry, one that grows
+    // fails sameSize(); either way before the archive ends, so the server keeps nothing.
+    const file = createReadStream(path, { start: 0, end: entry.size - 1 });
     file.on("data", (chunk) => onFileBytes(chunk.length));
     file.on("error", (error) => sink.destroy(error));
     file.pipe(sink as unknown as NodeJS.WritableStream);
   });
+}
+
+/** Rejects when the file's size is no longer the one its tar header announced: it grew while it was read. */
+async function sameSize(path: string, entry: FolderEntry): Promise<void> {
+  const now = await stat(path).catch(() => undefined);
+  if (now?.size !== entry.size) throw new CliError(`'${entry.name}' changed while it was being sent; nothing was kept`);
 }
