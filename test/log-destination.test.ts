@@ -78,9 +78,12 @@ test("a stdout pipe that is not read for a while loses no line and cuts none", a
 
 test("past its backlog limit the log drops lines whole and says how many", async () => {
   const received = recordsOf(await outputOfStalledChild(6000, "{ maxBacklogBytes: 64 * 1024 }"));
-  const notice = received.filter((record) => record.msg !== undefined);
-  assert.equal(notice.length, 1, JSON.stringify(notice));
-  const dropped = Number(/^(\d+) log lines dropped/.exec(notice[0]!.msg!)?.[1]);
+  // A reader that falls behind again while it catches up makes a second episode, with its own notice.
+  const notices = received.filter((record) => record.msg !== undefined);
+  assert.ok(notices.length >= 1, "at least one notice");
+  const dropped = notices
+    .map((notice) => Number(/^(\d+) log lines dropped: stdout was not being read$/.exec(notice.msg!)?.[1]))
+    .reduce((sum, count) => sum + count, 0);
   const kept = received.filter((record) => record.n !== undefined).map((record) => record.n!);
   assert.ok(dropped > 0);
   assert.equal(kept.length + dropped, 6000);
