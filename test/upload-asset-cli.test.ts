@@ -319,4 +319,21 @@ describe("sdci-cli upload-asset of a file that changes while it is sent", () => 
       }
     });
   }
+
+  test("a file in a folder that vanishes before it is packed: one line that names it, no stack trace, and the server never gets it whole", async () => {
+    const local = join(work, "folder-that-loses-a-file");
+    mkdirSync(local);
+    writeSparseFile(join(local, "big.bin"), 64 * MiB);
+    writeFileSync(join(local, "later.txt"), "packed after big.bin");
+    const server = await startWatchedServer(() => rmSync(join(local, "later.txt")));
+    try {
+      const result = await runCli(["upload-asset", server.url, local, "changed"], { SDCI_TOKEN: "t", SDCI_ANSWER_TIMEOUT: "0.5" });
+      assert.equal(result.code, 1, result.stderr);
+      assertOneLine(result.stderr, /cannot read 'later\.txt' in the folder: no such file or folder; nothing was kept/);
+      assert.equal(result.stdout, "");
+      assert.equal(server.wholeBodies(), 0);
+    } finally {
+      await server.close();
+    }
+  });
 });
