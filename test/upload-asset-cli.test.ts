@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, truncateSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, truncateSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import net from "node:net";
 import { tmpdir } from "node:os";
@@ -150,6 +150,29 @@ describe("sdci-cli upload-asset", () => {
     assertOneLine(noServer.stderr, /cannot reach http:\/\/127\.0\.0\.1:9: connection refused/);
     assert.deepEqual(listTree(join(server.uploadsDir, "x")), []);
     for (const result of [missing, linked, undecodable, wrongToken, noServer]) assert.equal(result.code, 1);
+  });
+
+  test("an unreadable file, folder, or file in a folder: one line that says so, nothing kept", { skip: process.getuid?.() === 0 && "root reads every file" }, async () => {
+    const locked = join(server.root, "locked.bin");
+    writeFileSync(locked, "secret");
+    chmodSync(locked, 0o000);
+    const unreadableFile = await runCli(["upload-asset", server.url, locked, "unreadable"], env);
+    assertOneLine(unreadableFile.stderr, /^sdci-cli: cannot read '.*locked\.bin': permission denied$/);
+
+    const folder = join(server.root, "with-locked");
+    mkdirSync(join(folder, "sub"), { recursive: true });
+    writeFileSync(join(folder, "a.txt"), "a");
+    writeFileSync(join(folder, "b.txt"), "b");
+    chmodSync(join(folder, "b.txt"), 0o000);
+    const unreadableEntry = await runCli(["upload-asset", server.url, folder, "unreadable"], env);
+    assertOneLine(unreadableEntry.stderr, /^sdci-cli: cannot read 'b\.txt' in the folder: permission denied; nothing was kept$/);
+    chmodSync(join(folder, "b.txt"), 0o644);
+    chmodSync(join(folder, "sub"), 0o000);
+    const unreadableFolder = await runCli(["upload-asset", server.url, folder, "unreadable"], env);
+    chmodSync(join(folder, "sub"), 0o755);
+    assertOneLine(unreadableFolder.stderr, /^sdci-cli: cannot read 'sub' in the folder: permission denied$/);
+    for (const result of [unreadableFile, unreadableEntry, unreadableFolder]) assert.equal(result.code, 1);
+    assert.deepEqual(listTree(join(server.uploadsDir, "unreadable")), []);
   });
 });
 

@@ -27,7 +27,10 @@ export async function listFolder(root: string): Promise<FolderEntry[]> {
   const entries: FolderEntry[] = [];
   const visit = async (relative: string): Promise<void> => {
     // As bytes: a string would have turned an undecodable name into another, missing, one.
-    const names = (await readdir(join(root, relative), { encoding: "buffer" })).map((bytes) => nameOf(bytes, relative));
+    const listed = await readdir(join(root, relative), { encoding: "buffer" }).catch((error: unknown) => {
+      throw new CliError(`cannot read ${relative ? `'${relative}' in the folder` : "the folder"}: ${readFailure(error)}`);
+    });
+    const names = listed.map((bytes) => nameOf(bytes, relative));
     names.sort();
     for (const name of names) {
       const entryName = relative ? `${relative}/${name}` : name;
