@@ -69,6 +69,9 @@ describe("folder uploads", () => {
     "a file twice": [{ header: { name: "twice" }, data: "one" }, { header: { name: "twice" }, data: "two" }],
     "a folder where a file is": [{ header: { name: "f" }, data: "file" }, { header: { name: "f/g" }, data: "below a file" }],
     "the reserved temp prefix": [{ header: { name: ".sdci-upload-x" }, data: "x" }],
+    // Within the limits on names (255 bytes a part, 4,096 in all), but longer than the server's
+    // file system takes once it sits below the uploads folder.
+    "a name too long for the file system": [{ header: { name: Array.from({ length: 16 }, () => "n".repeat(255)).join("/") }, data: "x" }],
   };
 
   for (const [label, entries] of Object.entries(hostile)) {
