@@ -94,6 +94,10 @@ async function writeEntry(data: AsyncIterable<Buffer>, header: Header, root: str
     throw new UploadError("invalid-request", `archive entry '${header.name}' is a ${header.type}: only files and folders are accepted`);
   }
   if (parts.length === 0) throw new UploadError("invalid-request", "an archive entry for a file has no name");
+  // tar-stream reads a garbled time field as an Invalid Date, which utimes() rejects (EINVAL).
+  if (Number.isNaN(header.mtime?.getTime() ?? Number.NaN)) {
+    throw new UploadError("invalid-request", `archive entry '${printable(header.name)}' refused: its modification time is not a number`);
+  }
   await makeFolders(root, parts.slice(0, -1), folders, header.name);
   const mode = header.mode & 0o111 ? 0o755 : 0o644;
   const file = await open(join(root, ...parts), NEW_FILE, mode).catch((error: NodeJS.ErrnoException) => {
