@@ -310,6 +310,32 @@ async function startWatchedServer(onFirstBytes: () => void): Promise<{ url: stri
   };
 }
 
+test("a server that answers 201 without an asset (not an sdci-server): one line that says so, no TypeError", async () => {
+  const server = http.createServer((request, response) => {
+    request.resume();
+    request.on("end", () => response.writeHead(201).end());
+  });
+  server.on("checkContinue", (request, response) => {
+    response.writeContinue();
+    server.emit("request", request, response);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const work = mkdtempSync(join(tmpdir(), "sdci-not-sdci-"));
+  try {
+    const file = join(work, "app.bin");
+    writeFileSync(file, "some bytes");
+    const url = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+    const result = await runCli(["upload-asset", url, file, "x"], { SDCI_TOKEN: "t" });
+    assert.equal(result.code, 1, result.stderr);
+    assertOneLine(result.stderr, /answered 201 but not with the asset it stored \(is it an sdci-server\?\)/);
+    assert.equal(result.stdout, "");
+  } finally {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+    rmSync(work, { recursive: true, force: true });
+  }
+});
+
 describe("sdci-cli upload-asset of a file that changes while it is sent", () => {
   let work: string;
   before(() => {

@@ -65,7 +65,11 @@ export async function uploadAsset(options: AssetUploadOptions): Promise<number> 
       sent = await sendFolder(url, authorization, localPath, entries, progress);
     }
     if (sent.answer.status !== 201) throw refusal(sent.answer, remote, options.serverUrl);
-    const asset = sent.answer.body as Asset;
+    const asset = sent.answer.body as Asset | undefined;
+    // Whatever else answers at SERVER_URL (a proxy's page, another service) may say 201 too.
+    if (typeof asset?.sha256 !== "string" || typeof asset.path !== "string") {
+      throw new CliError(`${options.serverUrl} answered 201 but not with the asset it stored (is it an sdci-server?)`);
+    }
     const expected = sent.sha256().toString("hex");
     if (asset.sha256 !== expected) {
       throw new CliError(`the server reports sha256 ${asset.sha256} for '${asset.path}', but ${expected} was sent`);
