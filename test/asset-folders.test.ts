@@ -7,7 +7,7 @@ import { contentDigest, listTree, sha256 } from "./helpers/files.js";
 import { setTimeout as sleep } from "node:timers/promises";
 import { encodeChunk, lastChunk, openSocket, rawRequest, requestHead } from "./helpers/raw-http.js";
 import { type TestServer, runCli, startTestServer } from "./helpers/server.js";
-import { type TarEntry, makeTar } from "./helpers/tar.js";
+import { MTIME_FIELD, type TarEntry, makeTar, withHeaderField } from "./helpers/tar.js";
 
 function putTar(server: TestServer, path: string, tar: Buffer, headers: Record<string, string> = {}) {
   return fetch(`${server.url}/v1/assets/${path}`, {
@@ -69,6 +69,9 @@ describe("folder uploads", () => {
     "a file twice": [{ header: { name: "twice" }, data: "one" }, { header: { name: "twice" }, data: "two" }],
     "a folder where a file is": [{ header: { name: "f" }, data: "file" }, { header: { name: "f/g" }, data: "below a file" }],
     "the reserved temp prefix": [{ header: { name: ".sdci-upload-x" }, data: "x" }],
+    // Within the limits on names (255 bytes a part, 4,096 in all), but longer than the server's
+    // file system takes once it sits below the uploads folder.
+    "a name too long for the file system": [{ header: { name: Array.from({ length: 16 }, () => "n".repeat(255)).join("/") }, data: "x" }],
   };
 
   for (const [label, entries] of Object.entries(hostile)) {
@@ -80,6 +83,14 @@ describe("folder uploads", () => {
       assert.equal(readFileSync(join(server.root, "outside", "secret"), "utf8"), "keep me\n");
     });
   }
+
+  test("a header whose modification time is not a number is refused and leaves nothing", async () => {
+    const before = listTree(server.root);
+    const tar = withHeaderField(await makeTar([{ header: { name: "when.txt" }, data: "x" }]), 0, MTIME_FIELD, "not a time!");
+    const response = await putTar(server, "evil/mtime", tar);
+    assert.equal(response.status, 400, await response.text());
+    assert.deepEqual(listTree(server.root), before);
+  });
 
   test("bytes that are not a tar archive, or one cut short, are refused and leave nothing", async () => {
     const before = listTree(server.root);

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, truncateSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, truncateSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import net from "node:net";
 import { tmpdir } from "node:os";
@@ -151,6 +151,29 @@ describe("sdci-cli upload-asset", () => {
     assert.deepEqual(listTree(join(server.uploadsDir, "x")), []);
     for (const result of [missing, linked, undecodable, wrongToken, noServer]) assert.equal(result.code, 1);
   });
+
+  test("an unreadable file, folder, or file in a folder: one line that says so, nothing kept", { skip: process.getuid?.() === 0 && "root reads every file" }, async () => {
+    const locked = join(server.root, "locked.bin");
+    writeFileSync(locked, "secret");
+    chmodSync(locked, 0o000);
+    const unreadableFile = await runCli(["upload-asset", server.url, locked, "unreadable"], env);
+    assertOneLine(unreadableFile.stderr, /^sdci-cli: cannot read '.*locked\.bin': permission denied$/);
+
+    const folder = join(server.root, "with-locked");
+    mkdirSync(join(folder, "sub"), { recursive: true });
+    writeFileSync(join(folder, "a.txt"), "a");
+    writeFileSync(join(folder, "b.txt"), "b");
+    chmodSync(join(folder, "b.txt"), 0o000);
+    const unreadableEntry = await runCli(["upload-asset", server.url, folder, "unreadable"], env);
+    assertOneLine(unreadableEntry.stderr, /^sdci-cli: cannot read 'b\.txt' in the folder: permission denied; nothing was kept$/);
+    chmodSync(join(folder, "b.txt"), 0o644);
+    chmodSync(join(folder, "sub"), 0o000);
+    const unreadableFolder = await runCli(["upload-asset", server.url, folder, "unreadable"], env);
+    chmodSync(join(folder, "sub"), 0o755);
+    assertOneLine(unreadableFolder.stderr, /^sdci-cli: cannot read 'sub' in the folder: permission denied$/);
+    for (const result of [unreadableFile, unreadableEntry, unreadableFolder]) assert.equal(result.code, 1);
+    assert.deepEqual(listTree(join(server.uploadsDir, "unreadable")), []);
+  });
 });
 
 /**
@@ -287,6 +310,32 @@ async function startWatchedServer(onFirstBytes: () => void): Promise<{ url: stri
   };
 }
 
+test("a server that answers 201 without an asset (not an sdci-server): one line that says so, no TypeError", async () => {
+  const server = http.createServer((request, response) => {
+    request.resume();
+    request.on("end", () => response.writeHead(201).end());
+  });
+  server.on("checkContinue", (request, response) => {
+    response.writeContinue();
+    server.emit("request", request, response);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const work = mkdtempSync(join(tmpdir(), "sdci-not-sdci-"));
+  try {
+    const file = join(work, "app.bin");
+    writeFileSync(file, "some bytes");
+    const url = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+    const result = await runCli(["upload-asset", url, file, "x"], { SDCI_TOKEN: "t" });
+    assert.equal(result.code, 1, result.stderr);
+    assertOneLine(result.stderr, /answered 201 but not with the asset it stored \(is it an sdci-server\?\)/);
+    assert.equal(result.stdout, "");
+  } finally {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+    rmSync(work, { recursive: true, force: true });
+  }
+});
+
 describe("sdci-cli upload-asset of a file that changes while it is sent", () => {
   let work: string;
   before(() => {
@@ -319,4 +368,21 @@ describe("sdci-cli upload-asset of a file that changes while it is sent", () => 
       }
     });
   }
+
+  test("a file in a folder that vanishes before it is packed: one line that names it, no stack trace, and the server never gets it whole", async () => {
+    const local = join(work, "folder-that-loses-a-file");
+    mkdirSync(local);
+    writeSparseFile(join(local, "big.bin"), 64 * MiB);
+    writeFileSync(join(local, "later.txt"), "packed after big.bin");
+    const server = await startWatchedServer(() => rmSync(join(local, "later.txt")));
+    try {
+      const result = await runCli(["upload-asset", server.url, local, "changed"], { SDCI_TOKEN: "t", SDCI_ANSWER_TIMEOUT: "0.5" });
+      assert.equal(result.code, 1, result.stderr);
+      assertOneLine(result.stderr, /cannot read 'later\.txt' in the folder: no such file or folder; nothing was kept/);
+      assert.equal(result.stdout, "");
+      assert.equal(server.wholeBodies(), 0);
+    } finally {
+      await server.close();
+    }
+  });
 });

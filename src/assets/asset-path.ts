@@ -89,7 +89,7 @@ export function parseEntryName(name: string): string[] {
 }
 
 /** A name as it may appear in a one-line message: controls escaped, length bounded. */
-function printable(name: string): string {
+export function printable(name: string): string {
   const escaped = JSON.stringify(name).slice(1, -1);
   return escaped.length > 80 ? `${escaped.slice(0, 77)}...` : escaped;
 }

@@ -4,7 +4,7 @@ import type { IncomingMessage } from "node:http";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { type Header, extract as createExtract } from "tar-stream";
-import { parseEntryName } from "./asset-path.js";
+import { parseEntryName, printable } from "./asset-path.js";
 import { type Destination, takenMeanwhile } from "./destination.js";
 import type { ReceivedAsset, UploadLimits } from "./receive-file.js";
 import { type DeclaredBody, meterBody, verifyBody } from "./request-body.js";
@@ -94,6 +94,10 @@ async function writeEntry(data: AsyncIterable<Buffer>, header: Header, root: str
     throw new UploadError("invalid-request", `archive entry '${header.name}' is a ${header.type}: only files and folders are accepted`);
   }
   if (parts.length === 0) throw new UploadError("invalid-request", "an archive entry for a file has no name");
+  // tar-stream reads a garbled time field as an Invalid Date, which utimes() rejects (EINVAL).
+  if (Number.isNaN(header.mtime?.getTime() ?? Number.NaN)) {
+    throw new UploadError("invalid-request", `archive entry '${printable(header.name)}' refused: its modification time is not a number`);
+  }
   await makeFolders(root, parts.slice(0, -1), folders, header.name);
   const mode = header.mode & 0o111 ? 0o755 : 0o644;
   const file = await open(join(root, ...parts), NEW_FILE, mode).catch((error: NodeJS.ErrnoException) => {
@@ -120,10 +124,17 @@ async function makeFolders(root: string, parts: string[], folders: Set<string>, 
   }
 }
 
-/** A name that clashes with an earlier entry (a file twice, a file where a folder is): refused, never merged. */
+/**
+ * A name that clashes with an earlier entry (a file twice, a file where a folder is): refused,
+ * never merged. So is one that the limits on names let through but that is too long for the
+ * file system once below the temp folder (PATH_MAX counts the whole path): the client's, not a 500.
+ */
 function conflict(error: NodeJS.ErrnoException, name: string): unknown {
   if (error.code === "EEXIST" || error.code === "ENOTDIR" || error.code === "EISDIR") {
-    return new UploadError("invalid-request", `archive entry '${name}' clashes with an earlier entry`);
+    return new UploadError("invalid-request", `archive entry '${printable(name)}' clashes with an earlier entry`);
+  }
+  if (error.code === "ENAMETOOLONG") {
+    return new UploadError("invalid-request", `archive entry '${printable(name)}' refused: its path is too long for the server's file system`);
   }
   return error;
 }

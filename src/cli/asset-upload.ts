@@ -7,7 +7,7 @@ import { formatContentDigest } from "../assets/content-digest.js";
 import { type Problem, apiFailure, normalizeServerUrl } from "./api-client.js";
 import { type Asset, type AssetAnswer, putAsset } from "./asset-put.js";
 import { CheckedEnd, TapStream, sha256OfFile } from "./byte-streams.js";
-import { CliError } from "./cli-error.js";
+import { CliError, readFailure } from "./cli-error.js";
 import { type FolderEntry, listFolder, packFolder } from "./folder-archive.js";
 import { type TransferProgress, createTransferProgress, formatBytes } from "./transfer-progress.js";
 
@@ -39,9 +39,10 @@ interface Sent {
 export async function uploadAsset(options: AssetUploadOptions): Promise<number> {
   const base = normalizeServerUrl(options.serverUrl);
   const localPath = resolve(options.local);
-  const info = await stat(localPath).catch((error: NodeJS.ErrnoException) => {
-    throw new CliError(`cannot read '${options.local}': ${error.code === "ENOENT" ? "no such file or folder" : error.code}`);
-  });
+  const cannotRead = (error: unknown): never => {
+    throw new CliError(`cannot read '${options.local}': ${readFailure(error)}`);
+  };
+  const info = await stat(localPath).catch(cannotRead);
   if (!info.isFile() && !info.isDirectory()) throw new CliError(`'${options.local}' is neither a file nor a folder`);
   const parts = options.remotePath.split("/").filter((part) => part !== "" && part !== ".");
   // A URL would resolve '..' away before the server could refuse it, landing the upload elsewhere.
@@ -55,7 +56,7 @@ export async function uploadAsset(options: AssetUploadOptions): Promise<number> 
   try {
     let sent: Sent;
     if (info.isFile()) {
-      const sha256 = await sha256OfFile(localPath, info.size);
+      const sha256 = await sha256OfFile(localPath, info.size).catch(cannotRead);
       progress = createTransferProgress(options.stderr, label, info.size);
       sent = await sendFile(url, authorization, { path: localPath, shown: options.local, size: info.size }, sha256, progress);
     } else {
@@ -64,7 +65,11 @@ export async function uploadAsset(options: AssetUploadOptions): Promise<number> 
       sent = await sendFolder(url, authorization, localPath, entries, progress);
     }
     if (sent.answer.status !== 201) throw refusal(sent.answer, remote, options.serverUrl);
-    const asset = sent.answer.body as Asset;
+    const asset = sent.answer.body as Asset | undefined;
+    // Whatever else answers at SERVER_URL (a proxy's page, another service) may say 201 too.
+    if (typeof asset?.sha256 !== "string" || typeof asset.path !== "string") {
+      throw new CliError(`${options.serverUrl} answered 201 but not with the asset it stored (is it an sdci-server?)`);
+    }
     const expected = sent.sha256().toString("hex");
     if (asset.sha256 !== expected) {
       throw new CliError(`the server reports sha256 ${asset.sha256} for '${asset.path}', but ${expected} was sent`);

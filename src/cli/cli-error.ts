@@ -3,6 +3,14 @@ import { formatSeconds, serverTimeouts } from "./server-timeouts.js";
 /** A failure the user can act on: printed as one line on stderr, never with a stack. */
 export class CliError extends Error {}
 
+/** Why a local file or folder could not be read, in words rather than an errno name. */
+export function readFailure(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === "ENOENT") return "no such file or folder";
+  if (code === "EACCES" || code === "EPERM") return "permission denied";
+  return code ?? (error as Error).message;
+}
+
 /**
  * A server that took the connection, then stayed quiet for longer than the CLI waits. Its
  * message completes "SERVER_URL ...", so it reads the same whichever client noticed.

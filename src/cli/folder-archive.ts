@@ -3,7 +3,7 @@ import { lstat, readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { pack as createPack, type Pack } from "tar-stream";
-import { CliError } from "./cli-error.js";
+import { CliError, readFailure } from "./cli-error.js";
 
 export interface FolderEntry {
   /** Path inside the folder, with `/` separators. */
@@ -27,7 +27,10 @@ export async function listFolder(root: string): Promise<FolderEntry[]> {
   const entries: FolderEntry[] = [];
   const visit = async (relative: string): Promise<void> => {
     // As bytes: a string would have turned an undecodable name into another, missing, one.
-    const names = (await readdir(join(root, relative), { encoding: "buffer" })).map((bytes) => nameOf(bytes, relative));
+    const listed = await readdir(join(root, relative), { encoding: "buffer" }).catch((error: unknown) => {
+      throw new CliError(`cannot read ${relative ? `'${relative}' in the folder` : "the folder"}: ${readFailure(error)}`);
+    });
+    const names = listed.map((bytes) => nameOf(bytes, relative));
     names.sort();
     for (const name of names) {
       const entryName = relative ? `${relative}/${name}` : name;
@@ -74,11 +77,16 @@ function packEntry(pack: Pack, root: string, entry: FolderEntry, onFileBytes: (b
   return new Promise((resolve, reject) => {
     const header = { name: entry.name, type: entry.type, size: entry.size, mode: entry.mode, mtime: entry.mtime };
     const path = join(root, entry.name);
+    let unreadable: CliError | undefined;
     const sink = pack.entry(header, (error) => {
-      if (error) reject(new CliError(`'${entry.name}' changed while it was being sent (${error.message}); nothing was kept`));
+      if (unreadable) reject(unreadable);
+      else if (error) reject(new CliError(`'${entry.name}' changed while it was being sent (${error.message}); nothing was kept`));
       else if (entry.type === "directory") resolve();
       else void sameSize(path, entry).then(resolve, reject);
     });
+    // The entry's callback above reports a failed entry; without a listener of its own, the
+    // sink's 'error' would be rethrown by pipe() as an uncaught exception with a stack trace.
+    sink.on("error", () => {});
     if (entry.type === "directory") return;
     if (entry.size === 0) {
       sink.end(undefined);
@@ -88,7 +96,11 @@ function packEntry(pack: Pack, root: string, entry: FolderEntry, onFileBytes: (b
     // fails sameSize(); either way before the archive ends, so the server keeps nothing.
     const file = createReadStream(path, { start: 0, end: entry.size - 1 });
     file.on("data", (chunk) => onFileBytes(chunk.length));
-    file.on("error", (error) => sink.destroy(error));
+    // Listed, but gone or unreadable by the time it is packed (removed meanwhile, no permission).
+    file.on("error", (error) => {
+      unreadable = new CliError(`cannot read '${entry.name}' in the folder: ${readFailure(error)}; nothing was kept`);
+      sink.destroy(unreadable);
+    });
     file.pipe(sink as unknown as NodeJS.WritableStream);
   });
 }
