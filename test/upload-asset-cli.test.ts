@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
+import { execFile, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, truncateSync, writeFileSync } from "node:fs";
 import http from "node:http";
@@ -152,27 +152,36 @@ describe("sdci-cli upload-asset", () => {
     for (const result of [missing, linked, undecodable, wrongToken, noServer]) assert.equal(result.code, 1);
   });
 
-  test("an unreadable file, folder, or file in a folder: one line that says so, nothing kept", { skip: process.getuid?.() === 0 && "root reads every file" }, async () => {
-    const locked = join(server.root, "locked.bin");
+  // Root reads every file whatever its mode, so as root (CI) the CLI runs as nobody, which needs
+  // a checkout that nobody may read (a clone under /root would not be).
+  const nobody = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : undefined;
+  const cliRunsAsNobody = !nobody || spawnSync(process.execPath, [cliBin, "--version"], nobody).status === 0;
+  test("an unreadable file, folder, or file in a folder: one line that says so, nothing kept", { skip: !cliRunsAsNobody && "root reads every file, and user nobody cannot read this checkout" }, async () => {
+    const user = nobody;
+    const local = mkdtempSync(join(tmpdir(), "sdci-unreadable-"));
+    chmodSync(local, 0o755);
+    const asUser = (args: string[]) => runCli(args, env, undefined, user);
+    const locked = join(local, "locked.bin");
     writeFileSync(locked, "secret");
     chmodSync(locked, 0o000);
-    const unreadableFile = await runCli(["upload-asset", server.url, locked, "unreadable"], env);
+    const unreadableFile = await asUser(["upload-asset", server.url, locked, "unreadable"]);
     assertOneLine(unreadableFile.stderr, /^sdci-cli: cannot read '.*locked\.bin': permission denied$/);
 
-    const folder = join(server.root, "with-locked");
+    const folder = join(local, "with-locked");
     mkdirSync(join(folder, "sub"), { recursive: true });
     writeFileSync(join(folder, "a.txt"), "a");
     writeFileSync(join(folder, "b.txt"), "b");
     chmodSync(join(folder, "b.txt"), 0o000);
-    const unreadableEntry = await runCli(["upload-asset", server.url, folder, "unreadable"], env);
+    const unreadableEntry = await asUser(["upload-asset", server.url, folder, "unreadable"]);
     assertOneLine(unreadableEntry.stderr, /^sdci-cli: cannot read 'b\.txt' in the folder: permission denied; nothing was kept$/);
     chmodSync(join(folder, "b.txt"), 0o644);
     chmodSync(join(folder, "sub"), 0o000);
-    const unreadableFolder = await runCli(["upload-asset", server.url, folder, "unreadable"], env);
+    const unreadableFolder = await asUser(["upload-asset", server.url, folder, "unreadable"]);
     chmodSync(join(folder, "sub"), 0o755);
     assertOneLine(unreadableFolder.stderr, /^sdci-cli: cannot read 'sub' in the folder: permission denied$/);
     for (const result of [unreadableFile, unreadableEntry, unreadableFolder]) assert.equal(result.code, 1);
     assert.deepEqual(listTree(join(server.uploadsDir, "unreadable")), []);
+    rmSync(local, { recursive: true, force: true });
   });
 });
 

@@ -136,8 +136,14 @@ export interface CliResult {
 }
 
 /** Runs the built sdci-cli to completion. */
-export async function runCli(args: string[], env: NodeJS.ProcessEnv = {}, input?: string): Promise<CliResult> {
-  return startCli(args, env, input).result;
+export async function runCli(args: string[], env: NodeJS.ProcessEnv = {}, input?: string, user?: CliUser): Promise<CliResult> {
+  return startCli(args, env, input, user).result;
+}
+
+/** Another user to run the CLI as (the test must be root), for what root's permissions would hide. */
+export interface CliUser {
+  uid: number;
+  gid: number;
 }
 
 export interface RunningCli {
@@ -148,8 +154,9 @@ export interface RunningCli {
 }
 
 /** Starts the built sdci-cli and lets a test watch its stdout as it arrives. */
-export function startCli(args: string[], env: NodeJS.ProcessEnv = {}, input?: string): RunningCli {
+export function startCli(args: string[], env: NodeJS.ProcessEnv = {}, input?: string, user?: CliUser): RunningCli {
   const child = spawn(process.execPath, [cliBin, ...args], {
+    ...user,
     env: { ...process.env, SDCI_TOKEN: "", ...env },
     stdio: ["pipe", "pipe", "pipe"],
   });
