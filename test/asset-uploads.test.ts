@@ -147,6 +147,26 @@ describe("file uploads", () => {
     assert.deepEqual(temps(server), []);
   });
 
+  test("a destination that another program on the host creates during the upload is never replaced: 409, its bytes kept", async () => {
+    // The lock orders SDCI's own uploads; only link() stands between an upload and a file that
+    // something else (a cron job, an operator) put there after the checks before the body.
+    const socket = await openSocket(server.url);
+    socket.on("error", () => {});
+    const answer = readResponse(socket, 10_000);
+    socket.write(requestHead("PUT", "/v1/assets/elsewhere/app.bin", { ...server.auth, "Content-Length": 2 * MiB }));
+    socket.write(Buffer.alloc(MiB, 1));
+    await eventually(() => temps(server).length === 1, 5000, "the temp file exists");
+    writeFileSync(join(server.uploadsDir, "elsewhere", "app.bin"), "put there by another program");
+    socket.write(Buffer.alloc(MiB, 2));
+    const { status, body } = await answer;
+    socket.destroy();
+    assert.equal(status, 409, body);
+    assert.equal(JSON.parse(body).type, "urn:sdci:problem:asset-exists");
+    assert.equal(readFileSync(join(server.uploadsDir, "elsewhere", "app.bin"), "utf8"), "put there by another program");
+    assert.deepEqual(listTree(join(server.uploadsDir, "elsewhere")), ["app.bin"]);
+    assert.equal(await busy(server), null);
+  });
+
   test("a Content-Digest mismatch gets 422 and leaves nothing; a matching one is accepted", async () => {
     const wrong = await put(server, "digest/bad/file.txt", "the body", { "Content-Digest": contentDigest("another body") });
     assert.equal(wrong.status, 422);
