@@ -8,9 +8,20 @@ import { median } from "./lib/stats.js";
 
 const TARGET_RATIO = 0.5;
 const CONNECTIONS = 10;
+/**
+ * The plain handler run a second time, made to spend this much CPU per request before it
+ * answers: about what a CPU profile shows SDCI's own code (routing, token check, log line)
+ * spending per status request. Its rate shows how far that much work alone moves the ratio.
+ */
+const BUSY_MICROS = 20;
 
 /** CPU seconds and requests that each server spent and served in the counted rounds. */
-const spent = { plain: { cpu: 0, requests: 0 }, info: { cpu: 0, requests: 0 }, warn: { cpu: 0, requests: 0 } };
+const spent = {
+  plain: { cpu: 0, requests: 0 },
+  info: { cpu: 0, requests: 0 },
+  warn: { cpu: 0, requests: 0 },
+  busy: { cpu: 0, requests: 0 },
+};
 
 /**
  * Requests per second that autocannon gets from `url` in `seconds`, adding the server's CPU
@@ -44,26 +55,29 @@ export async function benchStatusRps(config: BenchConfig): Promise<Row[]> {
   const seconds = config.quick ? 1 : 4;
   const rounds = config.quick ? 1 : 4;
   const plain = await startPlainServer("status");
+  const busy = await startPlainServer("status", String(BUSY_MICROS));
   const info = await startBenchServer({ logLevel: "info" });
   const warn = await startBenchServer({ logLevel: "warn" });
   const targets = {
     plain: (duration: number, into?: typeof spent.plain) => requestsPerSecond(`${plain.url}/v1/status`, plain.pid, duration, into),
     info: (duration: number, into?: typeof spent.info) => requestsPerSecond(`${info.url}/v1/status`, info.pid, duration, into, info.auth),
     warn: (duration: number, into?: typeof spent.warn) => requestsPerSecond(`${warn.url}/v1/status`, warn.pid, duration, into, warn.auth),
+    busy: (duration: number, into?: typeof spent.busy) => requestsPerSecond(`${busy.url}/v1/status`, busy.pid, duration, into),
   };
-  const samples = { plain: [] as number[], info: [] as number[], warn: [] as number[] };
+  const samples = { plain: [] as number[], info: [] as number[], warn: [] as number[], busy: [] as number[] };
   try {
-    config.progress(`B6: ${rounds} rounds of ${seconds} s each against plain node:http, SDCI (info), SDCI (warn)`);
+    config.progress(`B6: ${rounds} rounds of ${seconds} s each against plain node:http, SDCI (info), SDCI (warn), plain + ${BUSY_MICROS} µs`);
     // A first second each, not counted: the JIT warms up on the same code the rounds run.
     // Quick mode skips it: it only shows the benchmark still runs, next to other tests.
     if (!config.quick) for (const run of Object.values(targets)) await run(1);
     const names = Object.keys(targets) as (keyof typeof targets)[];
     for (let round = 0; round < rounds; round++) {
       // The order turns each round, so none of the three always follows the same one.
-      for (const name of [...names.slice(round % 3), ...names.slice(0, round % 3)]) samples[name].push(await targets[name](seconds, spent[name]));
+      const turn = round % names.length;
+      for (const name of [...names.slice(turn), ...names.slice(0, turn)]) samples[name].push(await targets[name](seconds, spent[name]));
     }
   } finally {
-    await Promise.all([plain.stop(), info.stop(), warn.stop()]);
+    await Promise.all([plain.stop(), info.stop(), warn.stop(), busy.stop()]);
   }
   const plainRps = median(samples.plain);
   const infoRps = median(samples.info);
@@ -74,7 +88,7 @@ export async function benchStatusRps(config: BenchConfig): Promise<Row[]> {
   const warnOverInfo = paired(samples.warn, samples.info);
   const warnChange = median(warnOverInfo) - 1;
   const cpuPerRequest = (name: keyof typeof spent) => (spent[name].cpu / spent[name].requests) * 1e6;
-  const cpuNote = `server CPU per request: SDCI ${fmt(cpuPerRequest("info"), "µs")} (warn ${fmt(cpuPerRequest("warn"), "µs")}), plain ${fmt(cpuPerRequest("plain"), "µs")}`;
+  const cpuNote = `server CPU per request: SDCI ${fmt(cpuPerRequest("info"), "µs")} (warn ${fmt(cpuPerRequest("warn"), "µs")}), plain ${fmt(cpuPerRequest("plain"), "µs")}, plain + ${BUSY_MICROS} µs of work ${fmt(cpuPerRequest("busy"), "µs")}`;
   const spread = `${percent(Math.min(...warnOverInfo) - 1)} to ${percent(Math.max(...warnOverInfo) - 1)}`;
   return [
     {
@@ -98,6 +112,20 @@ export async function benchStatusRps(config: BenchConfig): Promise<Row[]> {
       verdict: "info",
       note: `--log-level warn against info, paired by round: ${percent(warnChange)} (median; rounds ${spread})`,
       values: { warnChange, warnOverInfo },
+    },
+    {
+      id: "B6",
+      measure: `the plain handler made to spend ${BUSY_MICROS} µs of CPU per request (about SDCI's own work per request)`,
+      sdci: `${fmt(median(samples.busy), "req/s")} (not SDCI)`,
+      baseline: `${fmt(plainRps, "req/s")} plain node:http handler`,
+      ratio: median(paired(samples.busy, samples.plain)),
+      target: "",
+      verdict: "info",
+      note:
+        `with client and server sharing two cores, each µs of handler work also makes the socket write dearer ` +
+        `(the client has gone to sleep and must be woken): plain + ${BUSY_MICROS} µs against SDCI (info), paired by round: ` +
+        `${percent(median(paired(samples.busy, samples.info)) - 1)}`,
+      values: { busyMicros: BUSY_MICROS, busy: samples.busy },
     },
   ];
 }

@@ -8,9 +8,9 @@ export interface PlainServer {
   stop(): Promise<void>;
 }
 
-/** Starts bench/baselines/plain-server.ts (`status` or `sink <dir>`) in its own Node process. */
-export async function startPlainServer(mode: "status" | "sink", dir = ""): Promise<PlainServer> {
-  const child = spawn(process.execPath, ["--import", "tsx", join(repoRoot, "bench", "baselines", "plain-server.ts"), mode, dir], {
+/** Starts bench/baselines/plain-server.ts (`status [micros]` or `sink <dir>`) in its own Node process. */
+export async function startPlainServer(mode: "status" | "sink", arg = ""): Promise<PlainServer> {
+  const child = spawn(process.execPath, ["--import", "tsx", join(repoRoot, "bench", "baselines", "plain-server.ts"), mode, arg], {
     cwd: repoRoot,
     stdio: ["ignore", "pipe", "inherit"],
   });
