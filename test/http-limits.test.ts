@@ -7,7 +7,7 @@ import { request } from "node:http";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { rawExchange } from "./helpers/raw-http.js";
+import { openSocket, rawExchange, readResponse, requestHead } from "./helpers/raw-http.js";
 import { readSse } from "./helpers/sse.js";
 import { type TestServer, startTestServer } from "./helpers/server.js";
 import { waitFor } from "./helpers/wait.js";
@@ -145,6 +145,32 @@ describe("HTTP limits", () => {
     );
     assert.equal(events.at(-1)?.event, "exit");
     assert.equal(events.at(-1)?.data.status, "succeeded");
+  });
+
+  test("a plain-text log followed while the task is silent for longer than the idle timeout is read whole; then the timeout is back", async () => {
+    const started = await fetch(`${server.url}/v1/tasks/pauses/runs`, { method: "POST", headers: server.auth });
+    assert.equal(started.status, 202);
+    const { run } = (await started.json()) as { run: { id: string } };
+    const socket = await openSocket(server.url);
+    try {
+      const since = performance.now();
+      socket.write(requestHead("GET", `/v1/runs/${run.id}/log?follow=true`, { Authorization: `Bearer ${server.token}` }));
+      const log = await readResponse(socket, 15_000);
+      assert.equal(log.status, 200);
+      assert.equal(log.body, "first\nsecond\n");
+      assert.ok(performance.now() - since > IDLE_TIMEOUT_S * 1000, "the task was not silent for longer than the idle timeout");
+      // The next request on the same connection stalls in its body: the idle timeout is back.
+      const closed = new Promise<number>((resolve) => socket.once("close", () => resolve(performance.now())));
+      const idleSince = performance.now();
+      socket.write(
+        requestHead("POST", "/v1/tasks/quick/runs", { Authorization: `Bearer ${server.token}`, "Content-Type": "application/json", "Content-Length": 100 }) + "{",
+      );
+      const closedAfterMs = (await closed) - idleSince;
+      assert.ok(closedAfterMs >= IDLE_TIMEOUT_S * 1000 - 200, `closed too early: ${closedAfterMs} ms`);
+      assert.ok(closedAfterMs < IDLE_TIMEOUT_S * 1000 + 2000, `closed too late: ${closedAfterMs} ms`);
+    } finally {
+      socket.destroy();
+    }
   });
 
   test("a connection that stalls in the middle of a body is closed after --idle-timeout", async () => {

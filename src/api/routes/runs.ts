@@ -284,7 +284,13 @@ export function runRoutes({ catalog, runner, store, follow, streams }: RunRoutes
     if (!log) return problemResponse("not-found", "no such run") as never;
     const endStream = streams.tryAcquire();
     if (!endStream) return tooManyStreams(streams) as never;
-    const body = runLogText(log, { follow: c.req.valid("query").follow === "true", onEnd: endStream });
+    const follow = c.req.valid("query").follow === "true";
+    // A followed plain-text log has no keepalive comment to send (it would be part of the
+    // text), so it may be silent for as long as its task is: the connection's idle timeout is
+    // lifted. Node sets it again when the next request on the connection begins. A client
+    // that vanishes without closing holds its stream slot until the run ends.
+    if (follow && !log.finished) c.env?.incoming?.socket?.setTimeout(0);
+    const body = runLogText(log, { follow, onEnd: endStream });
     const headers = { "Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-cache, no-transform", "X-Accel-Buffering": "no" };
     return new Response(body, { status: 200, headers }) as never;
   });
