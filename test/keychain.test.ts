@@ -33,6 +33,12 @@ describe("the OS keychain, through a real Secret Service", { skip: keychainTools
   let keychain: KeychainSession;
   let server: TestServer;
 
+  /** Asserts that a CLI call (arguments, run with the keychain's environment, or a call) exits 0, showing its stderr when not. */
+  async function succeeds(call: string[] | (() => ReturnType<typeof runCli>), message?: string): Promise<void> {
+    const result = await (typeof call === "function" ? call() : runCli(call, keychain.env));
+    assert.equal(result.code, 0, `${message ?? (call as string[]).join(" ")}: exited ${result.code}: ${result.stderr}`);
+  }
+
   before(async () => {
     [keychain, server] = await Promise.all([startKeychainSession(), startTestServer({ tasks: TASKS })]);
   });
@@ -65,7 +71,7 @@ describe("the OS keychain, through a real Secret Service", { skip: keychainTools
 
   test("secret-tool sees what store-token wrote (service, username); the CLI reads what secret-tool wrote", async () => {
     const token = newToken();
-    assert.equal((await runCli(["store-token", server.url, token], keychain.env)).code, 0);
+    await succeeds(["store-token", server.url, token]);
     // @napi-rs/keyring, like Python's keyring that older SDCI clients used, writes the
     // attributes `service` and `username` (keytar wrote `account`: it would not be found).
     const lookup = await keychain.exec("secret-tool", ["lookup", "service", "SDCI_token", "username", server.url]);
@@ -86,7 +92,7 @@ describe("the OS keychain, through a real Secret Service", { skip: keychainTools
     const ran = await runCli(["run", server.url, "hello", "secret-tool"], keychain.env);
     assert.equal(ran.code, 0, ran.stderr);
     assert.equal(ran.stdout, "hello secret-tool\n");
-    assert.equal((await runCli(["delete-token", server.url], keychain.env)).code, 0);
+    await succeeds(["delete-token", server.url]);
   });
 
   test("--token beats SDCI_TOKEN, which beats the keychain (the server takes only its own token)", async () => {
@@ -96,29 +102,29 @@ describe("the OS keychain, through a real Secret Service", { skip: keychainTools
       runCli(["run", ...(flag ? ["--token", flag] : []), server.url, "hello"], { ...keychain.env, SDCI_TOKEN: env ?? "" });
     const refused = /refused the token \(401\)/;
 
-    assert.equal((await runCli(["store-token", server.url, wrongStored], keychain.env)).code, 0);
-    assert.equal((await run(right, wrongEnv)).code, 0, "the flag is used when env and keychain are wrong");
-    assert.equal((await run(right, undefined)).code, 0, "the flag is used over a wrong keychain entry");
-    assert.equal((await run(undefined, right)).code, 0, "the env is used over a wrong keychain entry");
+    await succeeds(["store-token", server.url, wrongStored]);
+    await succeeds(() => run(right, wrongEnv), "the flag is used when env and keychain are wrong");
+    await succeeds(() => run(right, undefined), "the flag is used over a wrong keychain entry");
+    await succeeds(() => run(undefined, right), "the env is used over a wrong keychain entry");
     assert.match((await run(undefined, undefined)).stderr, refused, "the keychain's wrong token is sent");
 
-    assert.equal((await runCli(["store-token", server.url, right], keychain.env)).code, 0);
-    assert.equal((await run(undefined, undefined)).code, 0, "the keychain's token is used when alone");
+    await succeeds(["store-token", server.url, right]);
+    await succeeds(() => run(undefined, undefined), "the keychain's token is used when alone");
     assert.match((await run(undefined, wrongEnv)).stderr, refused, "a wrong env token wins over the keychain");
     assert.match((await run(wrongFlag, right)).stderr, refused, "a wrong flag wins over env and keychain");
-    assert.equal((await runCli(["delete-token", server.url], keychain.env)).code, 0);
+    await succeeds(["delete-token", server.url]);
   });
 
   test("http://h:8842/ and http://h:8842 find the same entry, whoever wrote it", async () => {
     const withSlash = `${server.url}/`;
-    assert.equal((await runCli(["store-token", withSlash, server.token], keychain.env)).code, 0);
+    await succeeds(["store-token", withSlash, server.token]);
     const lookup = await keychain.exec("secret-tool", ["lookup", "service", "SDCI_token", "username", server.url]);
     assert.equal(lookup.stdout, server.token, "stored without the trailing slash");
     for (const url of [server.url, withSlash]) {
       const ran = await runCli(["run", url, "hello"], keychain.env);
       assert.equal(ran.code, 0, `${url}: ${ran.stderr}`);
     }
-    assert.equal((await runCli(["delete-token", server.url], keychain.env)).code, 0);
+    await succeeds(["delete-token", server.url]);
 
     // An older SDCI client stored the URL as typed, slash and all.
     await keychain.exec("secret-tool", ["store", "--label=old", "service", "SDCI_token", "username", withSlash], server.token);
@@ -126,7 +132,7 @@ describe("the OS keychain, through a real Secret Service", { skip: keychainTools
       const ran = await runCli(["run", url, "hello"], keychain.env);
       assert.equal(ran.code, 0, `${url}: ${ran.stderr}`);
     }
-    assert.equal((await runCli(["delete-token", server.url], keychain.env)).code, 0);
+    await succeeds(["delete-token", server.url]);
     const gone = await keychain.exec("secret-tool", ["lookup", "service", "SDCI_token", "username", withSlash]);
     assert.notEqual(gone.code, 0, "delete-token removes the old form too");
   });
@@ -177,7 +183,7 @@ describe("the OS keychain, through a real Secret Service", { skip: keychainTools
     assert.equal(lookup.stdout, token);
     // The helper lives for tens of milliseconds; when the scan caught it, it was clean too.
     t.diagnostic(`scan caught the keychain helper: ${sawHelper}`);
-    assert.equal((await runCli(["delete-token", server.url], keychain.env)).code, 0);
+    await succeeds(["delete-token", server.url]);
   });
 
   test("a token typed at the hidden prompt on a terminal is not echoed", async () => {
@@ -202,11 +208,11 @@ describe("the OS keychain, through a real Secret Service", { skip: keychainTools
     assert.ok(!screen.includes(token), `the token was echoed:\n${screen}`);
     const lookup = await keychain.exec("secret-tool", ["lookup", "service", "SDCI_token", "username", server.url]);
     assert.equal(lookup.stdout, token);
-    assert.equal((await runCli(["delete-token", server.url], keychain.env)).code, 0);
+    await succeeds(["delete-token", server.url]);
   });
 
   test("a locked keychain gives one clear line, without waiting for the timeout", async () => {
-    assert.equal((await runCli(["store-token", server.url, server.token], keychain.env)).code, 0);
+    await succeeds(["store-token", server.url, server.token]);
     await keychain.lock();
     for (const args of [["run", server.url, "hello"], ["store-token", server.url, "x"], ["delete-token", server.url]]) {
       const result = await runCli(args, keychain.env);
