@@ -2,6 +2,7 @@ import { text } from "node:stream/consumers";
 import { Command, Option } from "clipanion";
 import { normalizeServerUrl } from "../server-url.js";
 import { CliError, describeFailure } from "../cli-error.js";
+import { usableToken } from "../token.js";
 
 export class StoreTokenCommand extends Command {
   static override paths = [["store-token"]];
@@ -29,7 +30,7 @@ export class StoreTokenCommand extends Command {
   async execute(): Promise<number> {
     try {
       const url = normalizeServerUrl(this.serverUrl);
-      const token = this.token ?? (await this.readToken(url));
+      const token = this.token !== undefined ? usableToken(this.token, "the TOKEN argument") : await this.readToken(url);
       const { keychainFailure, storeToken } = await import("../keychain.js");
       try {
         await storeToken(this.serverUrl, token);
@@ -57,6 +58,6 @@ export class StoreTokenCommand extends Command {
     }
     if (!token) throw new CliError(`no token given for ${url} (give it as an argument or on stdin)`);
     if (/[\r\n]/.test(token)) throw new CliError("expected the token alone on one line on stdin");
-    return token;
+    return usableToken(token, "stdin");
   }
 }
