@@ -19,6 +19,7 @@ import { TaskRunner } from "../runner/task-runner.js";
 import { DEFAULT_HTTP_LIMITS, type HttpLimits } from "./http-limits.js";
 import { listen } from "./listen.js";
 import { StartupError } from "./startup-error.js";
+import { requireSeparateFolders } from "./separate-folders.js";
 import { type TlsFiles, loadTlsCredentials } from "./tls.js";
 
 export interface ServerOptions {
@@ -72,6 +73,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   if (limits.idleTimeoutMs > 0 && options.keepaliveMs >= limits.idleTimeoutMs) {
     throw new StartupError("--keepalive must be shorter than --idle-timeout, or idle event streams would be cut");
   }
+  await requireSeparateFolders({ "--tasks-dir": tasksDir, "--uploads-dir": uploadsDir, "--data-dir": dataDir });
   const tls = options.tls ? await loadTlsCredentials(options.tls) : undefined;
   await mkdir(uploadsDir, { recursive: true });
   const swept = await sweepTempLeftovers(uploadsDir);
