@@ -167,6 +167,13 @@ describe("file uploads", () => {
     assert.equal(await busy(server), null);
   });
 
+  test("an uploads folder removed while the server runs (by a task, say) is made again by the next upload", async () => {
+    rmSync(server.uploadsDir, { recursive: true, force: true });
+    const answer = await put(server, "again/file.txt", "the body");
+    assert.equal(answer.status, 201, await answer.clone().text());
+    assert.equal(readFileSync(join(server.uploadsDir, "again", "file.txt"), "utf8"), "the body");
+  });
+
   test("a Content-Digest mismatch gets 422 and leaves nothing; a matching one is accepted", async () => {
     const wrong = await put(server, "digest/bad/file.txt", "the body", { "Content-Digest": contentDigest("another body") });
     assert.equal(wrong.status, 422);

@@ -23,7 +23,7 @@ export interface Destination {
  * busy (for now); `prepareDestination` checks again under the lock.
  */
 export async function checkDestination(uploadsDir: string, segments: string[]): Promise<void> {
-  const root = await realpath(uploadsDir);
+  const root = await uploadsRoot(uploadsDir);
   const folder = await walkParents(root, segments, undefined);
   if (folder !== undefined) await refuseExisting(join(folder, segments[segments.length - 1] as string), segments);
 }
@@ -35,7 +35,7 @@ export async function checkDestination(uploadsDir: string, segments: string[]): 
  * Runs under the global lock, so no task can swap a parent between this check and the write.
  */
 export async function prepareDestination(uploadsDir: string, segments: string[]): Promise<Destination> {
-  const root = await realpath(uploadsDir);
+  const root = await uploadsRoot(uploadsDir);
   const created: string[] = [];
   const discardCreatedFolders = async () => {
     for (const folder of created.reverse()) await rmdir(folder).catch(() => {});
@@ -51,6 +51,15 @@ export async function prepareDestination(uploadsDir: string, segments: string[])
     await discardCreatedFolders();
     throw error;
   }
+}
+
+/**
+ * The uploads folder's real path. The server makes it at start; a task (or a person) that
+ * removes it later would otherwise turn every upload into a 500 until the next restart.
+ */
+async function uploadsRoot(uploadsDir: string): Promise<string> {
+  await mkdir(uploadsDir, { recursive: true });
+  return realpath(uploadsDir);
 }
 
 /**
