@@ -183,6 +183,19 @@ describe("HTTP limits", () => {
     assert.equal(await health(), 200);
   });
 
+  test("a transfer coding other than chunked gets 400 before the body is used, and nothing is kept", async () => {
+    for (const coding of ["gzip, chunked", "identity, chunked", "x-custom, chunked"]) {
+      const head =
+        `PUT /v1/assets/coded/file.bin HTTP/1.1\r\nHost: sdci\r\nAuthorization: Bearer ${server.token}\r\n` +
+        `Content-Type: application/octet-stream\r\nTransfer-Encoding: ${coding}\r\nConnection: close\r\n\r\n`;
+      const answer = await rawExchange(server.url, [head, "3\r\nabc\r\n0\r\n\r\n"]);
+      const problem = assertProblem(answer, 400) as { detail?: string };
+      assert.match(problem.detail ?? "", /Transfer-Encoding/, coding);
+    }
+    assert.equal(existsSync(join(server.uploadsDir, "coded")), false);
+    assert.equal(await health(), 200);
+  });
+
   test("headers larger than 16 KiB get 431 as problem+json", async () => {
     const answer = await rawExchange(server.url, [`GET /health HTTP/1.1\r\nHost: sdci\r\nX-Big: ${"b".repeat(17 * 1024)}\r\n\r\n`]);
     assertProblem(answer, 431);

@@ -12,6 +12,7 @@ import { rejectDotSegments } from "./dot-segments.js";
 import { type ProblemKind, problemResponse } from "./problem.js";
 import { type ApiEnv, createRouter } from "./router.js";
 import { requestLog } from "./request-log.js";
+import { refuseTransferCodings } from "./transfer-coding.js";
 import { assetRoutes } from "./routes/assets.js";
 import { contractRoutes } from "./routes/contract.js";
 import { docsRoutes } from "./routes/docs.js";
@@ -63,6 +64,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<ApiEnv> {
 
   app.use("*", requestLog(deps.logger));
   app.use("*", rejectDotSegments);
+  app.use("*", refuseTransferCodings);
   app.route("/", healthRoutes());
   app.route("/", docsRoutes());
   app.route("/", contractRoutes(deps.contractYaml));
