@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { once } from "node:events";
-import { readdirSync } from "node:fs";
-import { connect } from "node:net";
-import { join } from "node:path";
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import net, { connect } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
 import { after, afterEach, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { type RawResponse, postRun, rawRequest, waitForRun } from "./helpers/http.js";
@@ -239,5 +240,36 @@ test("the CLI says why it cannot reach a server in one line, for every reason", 
       assert.equal(cli.code, 1, `${command.join(" ")}: ${cli.stderr}`);
       assert.match(cli.stderr, new RegExp(`^sdci-cli: ${expected.source}[^\\n]*\\n$`), command.join(" "));
     }
+  }
+});
+
+test("a program that answers in something other than HTTP, or a 502 with no reason, gets one readable line", async () => {
+  const garbage = net.createServer((socket) => socket.end("SSH-2.0-OpenSSH_9.2\r\n\r\n"));
+  const badGateway = net.createServer((socket) => {
+    socket.once("data", () => socket.end("HTTP/1.1 502 \r\nContent-Length: 0\r\nConnection: close\r\n\r\n"));
+  });
+  const listening = async (server: net.Server) => {
+    server.listen(0, "127.0.0.1");
+    await once(server, "listening");
+    return `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+  };
+  const [garbageUrl, badGatewayUrl] = [await listening(garbage), await listening(badGateway)];
+  const file = join(mkdtempSync(join(tmpdir(), "sdci-garbage-")), "file.txt");
+  writeFileSync(file, "x");
+  try {
+    for (const [url, expected] of [
+      [garbageUrl, /answered with something that is not HTTP/],
+      [badGatewayUrl, /answered 502 with no reason given/],
+    ] as const) {
+      for (const command of [["status", url], ["run", url, "hello"], ["upload-asset", url, file, "x"]]) {
+        const cli = await runCli(command, { SDCI_TOKEN: "x".repeat(32), SDCI_ANSWER_TIMEOUT: "5" });
+        assert.equal(cli.code, 1, `${command.join(" ")}: ${cli.stderr}`);
+        assert.match(cli.stderr, new RegExp(`^sdci-cli: [^\\n]*${expected.source}[^\\n]*\\n$`), `${command.join(" ")}: ${cli.stderr}`);
+      }
+    }
+  } finally {
+    garbage.close();
+    badGateway.close();
+    rmSync(dirname(file), { recursive: true, force: true });
   }
 });

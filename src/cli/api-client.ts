@@ -31,7 +31,9 @@ export function createApiClient(serverUrl: string, token: string) {
 /** Turns a non-2xx answer into the one line a person needs, from its problem+json body. */
 export function apiFailure(response: Response, body: unknown, serverUrl: string, subject?: string): CliError {
   const problem = (typeof body === "object" && body !== null ? body : {}) as Partial<Problem>;
-  const detail = problem.detail ?? problem.title ?? response.statusText;
+  // A proxy or another program may answer instead of sdci-server: its text is kept to one line.
+  const said = String(problem.detail ?? problem.title ?? response.statusText ?? "").replace(/\s+/g, " ").trim();
+  const detail = said.slice(0, 300);
   switch (response.status) {
     case 401:
       return new CliError(`${serverUrl} refused the token (401): check --token or SDCI_TOKEN`);
@@ -46,6 +48,7 @@ export function apiFailure(response: Response, body: unknown, serverUrl: string,
       return new CliError(`${serverUrl} is busy with another run or upload${later}`);
     }
     default:
+      if (!detail) return new CliError(`${serverUrl} answered ${response.status} with no reason given (is it an sdci-server, or a proxy in front of one?)`);
       return new CliError(`${serverUrl} answered ${response.status}: ${detail}`);
   }
 }

@@ -47,6 +47,11 @@ export function describeFailure(error: unknown, serverUrl?: string): string {
     default:
       break;
   }
+  // llhttp's parse errors (HPE_INVALID_CONSTANT, ...; undici's HTTPParserError may carry no
+  // code): something answered, but not in HTTP.
+  const parseError =
+    cause?.name === "HTTPParserError" || [cause?.code, (error as NodeJS.ErrnoException).code].some((code) => code?.startsWith("HPE_"));
+  if (parseError) return `${server} answered with something that is not HTTP (is an sdci-server listening there?)`;
   if (cause?.code) return `${where}: ${cause.code}`;
   // fetch refuses some ports outright (the Fetch standard's "bad ports", 1, 9, 6000 ...),
   // with a cause that has a message but no code.
