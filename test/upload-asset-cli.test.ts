@@ -125,7 +125,7 @@ describe("sdci-cli upload-asset", () => {
     assert.deepEqual(listTree(join(server.uploadsDir, "large")), []);
   });
 
-  test("local problems are one line and send nothing: a missing path, a symlink or a name that is not UTF-8 in a folder, a wrong token", async () => {
+  test("local problems are one line and send nothing: a missing path, a symlink or a name that is not UTF-8 in a folder, '/', a name the server would refuse, a wrong token", async () => {
     const missing = await runCli(["upload-asset", server.url, join(server.root, "nope"), "x"], env);
     assertOneLine(missing.stderr, /cannot read .*no such file or folder/);
 
@@ -143,13 +143,27 @@ describe("sdci-cli upload-asset", () => {
     const undecodable = await runCli(["upload-asset", server.url, badName, "x"], env);
     assertOneLine(undecodable.stderr, /'sub\/x\ufffd' in the folder: the name is not valid UTF-8; rename it before uploading/);
 
+    const newlineLink = join(server.root, "newline-link");
+    mkdirSync(newlineLink);
+    symlinkSync("/etc/hostname", join(newlineLink, "lnk\nsecond"));
+    const escaped = await runCli(["upload-asset", server.url, newlineLink, "x"], env);
+    assertOneLine(escaped.stderr, /'lnk\\nsecond' in the folder is a symbolic link/);
+
+    const root = await runCli(["upload-asset", server.url, "/", "x"], env);
+    assertOneLine(root.stderr, /LOCAL may not be the root folder '\/'/);
+
+    const spaced = join(server.root, "my file.txt");
+    writeFileSync(spaced, "spaced");
+    const unnameable = await runCli(["upload-asset", server.url, spaced, "x"], env);
+    assertOneLine(unnameable.stderr, /my file\.txt' cannot keep its name on the server \('my file\.txt': each part may hold only .*\); copy or rename it first/);
+
     const wrongToken = await runCli(["upload-asset", server.url, file, "x"], { SDCI_TOKEN: "wrong" });
     assertOneLine(wrongToken.stderr, /refused the token \(401\)/);
 
     const noServer = await runCli(["upload-asset", "http://127.0.0.1:9", file, "x"], env);
     assertOneLine(noServer.stderr, /cannot reach http:\/\/127\.0\.0\.1:9: connection refused/);
     assert.deepEqual(listTree(join(server.uploadsDir, "x")), []);
-    for (const result of [missing, linked, undecodable, wrongToken, noServer]) assert.equal(result.code, 1);
+    for (const result of [missing, linked, undecodable, escaped, root, unnameable, wrongToken, noServer]) assert.equal(result.code, 1);
   });
 
   // Root reads every file whatever its mode, so as root (CI) the CLI runs as nobody, which needs

@@ -42,13 +42,14 @@ export function parseAssetPath(raw: string): string[] {
     throw new UploadError("invalid-request", `the destination path has more than ${ASSET_PATH_LIMITS.maxSegments} parts`);
   }
   for (const segment of segments) {
-    const problem = destinationSegmentProblem(segment);
+    const problem = destinationNameProblem(segment);
     if (problem) throw new UploadError("invalid-request", `bad destination path: ${problem}`);
   }
   return segments;
 }
 
-function destinationSegmentProblem(segment: string): string | undefined {
+/** Why one part of a destination (a name the server would give a file or folder) is refused, or undefined. */
+export function destinationNameProblem(segment: string): string | undefined {
   if (segment === "") return "empty part (a leading, trailing or doubled '/')";
   if (segment.length > ASSET_PATH_LIMITS.maxSegmentLength) {
     return `a part is longer than ${ASSET_PATH_LIMITS.maxSegmentLength} characters`;

@@ -7,6 +7,7 @@ import { formatContentDigest } from "../assets/content-digest.js";
 import { type Problem, apiFailure, normalizeServerUrl } from "./api-client.js";
 import { type Asset, type AssetAnswer, putAsset } from "./asset-put.js";
 import { CheckedEnd, TapStream, sha256OfFile } from "./byte-streams.js";
+import { destinationNameProblem } from "../assets/asset-path.js";
 import { CliError, readFailure } from "./cli-error.js";
 import { type FolderEntry, listFolder, packFolder } from "./folder-archive.js";
 import { type TransferProgress, createTransferProgress, formatBytes } from "./transfer-progress.js";
@@ -44,13 +45,18 @@ export async function uploadAsset(options: AssetUploadOptions): Promise<number> 
   };
   const info = await stat(localPath).catch(cannotRead);
   if (!info.isFile() && !info.isDirectory()) throw new CliError(`'${options.local}' is neither a file nor a folder`);
+  const name = basename(localPath);
+  if (!name) throw new CliError("LOCAL may not be the root folder '/': name a file or folder inside it");
+  // The server keeps LOCAL's own name; one it would refuse is better said before any hashing.
+  const nameProblem = destinationNameProblem(name);
+  if (nameProblem) throw new CliError(`'${options.local}' cannot keep its name on the server (${nameProblem}); copy or rename it first`);
   const parts = options.remotePath.split("/").filter((part) => part !== "" && part !== ".");
   // A URL would resolve '..' away before the server could refuse it, landing the upload elsewhere.
   if (parts.includes("..")) throw new CliError(`REMOTE_PATH may not contain '..': '${options.remotePath}'`);
-  const remote = [...parts, basename(localPath)].join("/");
+  const remote = [...parts, name].join("/");
   const url = new URL(`${base}/v1/assets/${remote.split("/").map(encodeURIComponent).join("/")}`);
   const authorization = `Bearer ${options.token}`;
-  const label = `uploading ${basename(localPath)}`;
+  const label = `uploading ${name}`;
 
   let progress: TransferProgress | undefined;
   try {

@@ -17,8 +17,16 @@ export function readFailure(error: unknown): string {
  */
 export class ServerSilence extends Error {}
 
-/** One line for any failure: the CliError's own words, or a plain reading of a network error. */
+/**
+ * One line for any failure: the CliError's own words, or a plain reading of a network error.
+ * A line break or other control character inside (a file name, another program's text) is
+ * shown escaped, so the message stays one line whatever it quotes.
+ */
 export function describeFailure(error: unknown, serverUrl?: string): string {
+  return describeInWords(error, serverUrl).replace(/[\u0000-\u001f\u007f]/g, (control) => JSON.stringify(control).slice(1, -1));
+}
+
+function describeInWords(error: unknown, serverUrl?: string): string {
   if (error instanceof CliError) return error.message;
   const certificate = certificateProblem(error);
   if (certificate) return `${serverUrl ? `${serverUrl}: ` : ""}${certificate}`;
