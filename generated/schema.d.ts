@@ -804,7 +804,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many event or log streams open at once; see Retry-After */
+            /** @description Too many event or log streams open at once (see Retry-After), or the server is stopping */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1619,6 +1619,23 @@ export interface operations {
                      *       "title": "The server is busy with another run or upload",
                      *       "status": 429,
                      *       "detail": "the server is busy with another run or upload"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The server is stopping; the upload was refused or cut short and nothing was kept */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sdci:problem:stopping",
+                     *       "title": "The server is stopping",
+                     *       "status": 503,
+                     *       "detail": "the server is stopping, so the upload was cut short and nothing was kept; send it again once it is back"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];

@@ -16,6 +16,7 @@ export const PROBLEMS = {
   "header-too-large": { status: 431, title: "The request's headers are too large" },
   internal: { status: 500, title: "Internal server error" },
   "too-many-streams": { status: 503, title: "Too many open event streams" },
+  stopping: { status: 503, title: "The server is stopping" },
   "insufficient-storage": { status: 507, title: "The server's disk is full" },
 } as const;
 

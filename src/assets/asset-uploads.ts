@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders, IncomingMessage } from "node:http";
-import type { OperationLock } from "../runner/operation-lock.js";
+import { type OperationLock, StoppingError } from "../runner/operation-lock.js";
 import { parseAssetPath } from "./asset-path.js";
 import { tooLarge } from "./body-meter.js";
 import { parseContentDigest } from "./content-digest.js";
@@ -42,7 +42,20 @@ export interface AssetUploadsOptions extends UploadLimits {
  * lock) is refused before a byte of it is read.
  */
 export class AssetUploads {
+  readonly #stopping = new AbortController();
+
   constructor(readonly options: AssetUploadsOptions) {}
+
+  /**
+   * Cuts every upload still arriving: each is answered 503 and leaves nothing behind. For a
+   * stopping server, which would otherwise drop the connection under the client with no reason.
+   * New uploads are refused by the closed lock.
+   */
+  stop(): void {
+    this.#stopping.abort(
+      new UploadError("stopping", "the server is stopping, so the upload was cut short and nothing was kept; send it again once it is back"),
+    );
+  }
 
   async receive(request: UploadRequest): Promise<UploadResult> {
     const { uploadsDir, maxBytes, lock } = this.options;
@@ -51,7 +64,7 @@ export class AssetUploads {
     const length = declaredLength(request.headers, maxBytes);
     const sha256 = parseContentDigest(request.headers["content-digest"] as string | undefined);
     await checkDestination(uploadsDir, segments);
-    const release = lock.tryAcquire({ kind: "upload", id: segments.join("/") });
+    const release = acquire(lock, segments.join("/"));
     if (!release) throw new UploadError("busy", "the server is busy with another run or upload");
     try {
       const destination = await prepareDestination(uploadsDir, segments);
@@ -63,7 +76,7 @@ export class AssetUploads {
         request.body.once("end", () => request.body.setTimeout(0));
         request.accept();
         const receive = kind === "folder" ? receiveFolder : receiveFile;
-        const received = await receive(request.body, destination, { length, sha256 }, this.options);
+        const received = await receive(request.body, destination, { length, sha256 }, { ...this.options, stop: this.#stopping.signal });
         return { path: destination.relative, size: received.size, sha256: received.sha256.toString("hex") };
       } catch (error) {
         await destination.discardCreatedFolders();
@@ -72,6 +85,15 @@ export class AssetUploads {
     } finally {
       release();
     }
+  }
+}
+
+function acquire(lock: OperationLock, id: string): (() => void) | null {
+  try {
+    return lock.tryAcquire({ kind: "upload", id });
+  } catch (error) {
+    if (error instanceof StoppingError) throw new UploadError("stopping", error.message);
+    throw error;
   }
 }
 

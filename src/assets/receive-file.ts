@@ -21,6 +21,11 @@ export interface UploadLimits {
   maxEntries: number;
 }
 
+export interface ReceiveOptions extends UploadLimits {
+  /** Aborted when the server stops: the body is cut off with the signal's reason. */
+  stop?: AbortSignal;
+}
+
 export interface ReceivedAsset {
   size: number;
   sha256: Buffer;
@@ -36,11 +41,11 @@ export async function receiveFile(
   body: IncomingMessage,
   destination: Destination,
   declared: DeclaredBody,
-  { maxBytes }: UploadLimits,
+  { maxBytes, stop }: ReceiveOptions,
 ): Promise<ReceivedAsset> {
   const temp = tempPathIn(destination.folder);
   try {
-    const meter = meterBody(body, maxBytes);
+    const meter = meterBody(body, maxBytes, stop);
     await pipeline(meter, createWriteStream(temp, { flags: "wx", mode: 0o644, flush: true, highWaterMark: WRITE_BUFFER_BYTES }));
     const sha256 = verifyBody(body, meter, declared);
     await link(temp, destination.path).catch((error: NodeJS.ErrnoException) => {

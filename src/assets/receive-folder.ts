@@ -6,7 +6,7 @@ import type { Readable } from "node:stream";
 import { type Header, extract as createExtract } from "tar-stream";
 import { parseEntryName, printable } from "./asset-path.js";
 import { type Destination, takenMeanwhile } from "./destination.js";
-import type { ReceivedAsset, UploadLimits } from "./receive-file.js";
+import type { ReceivedAsset, ReceiveOptions } from "./receive-file.js";
 import { type DeclaredBody, meterBody, verifyBody } from "./request-body.js";
 import { storageError, syncFolder, tempPathIn } from "./staging.js";
 import { UploadError } from "./upload-error.js";
@@ -24,12 +24,12 @@ export async function receiveFolder(
   body: IncomingMessage,
   destination: Destination,
   declared: DeclaredBody,
-  limits: UploadLimits,
+  limits: ReceiveOptions,
 ): Promise<ReceivedAsset> {
   const temp = tempPathIn(destination.folder);
   try {
     await mkdir(temp, { mode: 0o755 });
-    const meter = meterBody(body, limits.maxBytes);
+    const meter = meterBody(body, limits.maxBytes, limits.stop);
     const folders = await unpack(meter, temp, limits.maxEntries);
     const sha256 = verifyBody(body, meter, declared);
     for (const folder of folders) await syncFolder(folder);

@@ -14,14 +14,22 @@ export interface DeclaredBody {
 
 /**
  * Feeds the request body into a meter. `pipe()`, unlike `pipeline()`, leaves the request open
- * when the meter fails, so the server can still answer 413; a client that goes away fails it.
+ * when the meter fails, so the server can still answer 413 (or 503 when `stop` is aborted: the
+ * meter fails with the signal's reason); a client that goes away fails it.
  */
-export function meterBody(body: IncomingMessage, maxBytes: number): BodyMeter {
+export function meterBody(body: IncomingMessage, maxBytes: number, stop?: AbortSignal): BodyMeter {
   const meter = new BodyMeter(maxBytes);
   body.pipe(meter);
   finished(body, (error) => {
     if (error) meter.destroy(new UploadError("invalid-request", "the client closed the connection before the body was complete"));
   });
+  if (stop) {
+    const cut = () => meter.destroy(stop.reason);
+    if (stop.aborted) cut();
+    stop.addEventListener("abort", cut, { once: true });
+    // One signal serves every upload of the server's life: each takes its listener with it.
+    finished(meter, () => stop.removeEventListener("abort", cut));
+  }
   return meter;
 }
 

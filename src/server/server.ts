@@ -99,20 +99,21 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     logger: options.logger,
     logParams: options.logParams ?? false,
   });
+  const uploads = new AssetUploads({
+    uploadsDir,
+    maxBytes: options.maxUploadBytes,
+    maxEntries: options.maxUploadEntries,
+    idleTimeoutMs: shortestTimeout(options.uploadIdleTimeoutMs, limits.idleTimeoutMs),
+    refusedBodyDrain: options.refusedBodyDrain ?? DEFAULT_REFUSED_BODY_DRAIN,
+    lock,
+  });
   const app = createApp({
     token: options.token,
     catalog,
     runner,
     store,
     lock,
-    uploads: new AssetUploads({
-      uploadsDir,
-      maxBytes: options.maxUploadBytes,
-      maxEntries: options.maxUploadEntries,
-      idleTimeoutMs: shortestTimeout(options.uploadIdleTimeoutMs, limits.idleTimeoutMs),
-      refusedBodyDrain: options.refusedBodyDrain ?? DEFAULT_REFUSED_BODY_DRAIN,
-      lock,
-    }),
+    uploads,
     follow: { keepaliveMs: options.keepaliveMs },
     streams: new StreamSlots(options.maxStreams ?? DEFAULT_MAX_STREAMS),
     authThrottle: new AuthThrottle(options.authThrottle ?? DEFAULT_AUTH_THROTTLE),
@@ -130,6 +131,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     url: `${tls ? "https" : "http"}://${host}:${port}`,
     close() {
       closing ??= (async () => {
+        // Nothing new may start while the server stops: a run would outlive it.
+        lock.close();
+        uploads.stop();
         server.close();
         await runner.stopAll("interrupted");
         // Readers now hold the final `exit` event; give them a moment to take it, then hang up.

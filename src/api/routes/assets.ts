@@ -109,6 +109,11 @@ const putAsset = createRoute({
       "busy",
       "the server is busy with another run or upload",
     ),
+    503: problem(
+      "The server is stopping; the upload was refused or cut short and nothing was kept",
+      "stopping",
+      "the server is stopping, so the upload was cut short and nothing was kept; send it again once it is back",
+    ),
     507: problem(
       "The server has no room for the upload",
       "insufficient-storage",
@@ -139,7 +144,8 @@ export function assetRoutes(uploads: AssetUploads) {
       return c.json(asset, 201);
     } catch (error) {
       if (!(error instanceof UploadError)) throw error;
-      const headers: Record<string, string> = error.kind === "busy" ? { "Retry-After": BUSY_RETRY_AFTER_SECONDS } : {};
+      const headers: Record<string, string> =
+        error.kind === "busy" ? { "Retry-After": BUSY_RETRY_AFTER_SECONDS } : error.kind === "stopping" ? { Connection: "close" } : {};
       const answer = problemResponse(error.kind, error.message, { headers });
       // A client told to send its body may still be sending it (a chunked folder over the limit).
       if (accepted && !incoming.complete && !incoming.destroyed) {

@@ -3,6 +3,7 @@ import type { MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { RunStore } from "../../runner/run-store.js";
 import type { TaskCatalog } from "../../runner/task-catalog.js";
+import { StoppingError } from "../../runner/operation-lock.js";
 import { BusyError, StorageFullError, type TaskRunner } from "../../runner/task-runner.js";
 import { problemResponse } from "../problem.js";
 import { createRouter } from "../router.js";
@@ -73,7 +74,11 @@ const startRun = createRoute({
         },
       },
     },
-    ...problemResponses(400, 401, 404, 413, 415, 429, 503, 507),
+    ...problemResponses(400, 401, 404, 413, 415, 429, 507),
+    503: {
+      ...problemResponses(503)[503],
+      description: "Too many event or log streams open at once (see Retry-After), or the server is stopping",
+    },
   },
 });
 
@@ -266,6 +271,7 @@ export function runRoutes({ catalog, runner, store, follow, streams }: RunRoutes
         return problemResponse("busy", error.message, { headers: { "Retry-After": BUSY_RETRY_AFTER_SECONDS } });
       }
       if (error instanceof StorageFullError) return problemResponse("insufficient-storage", error.message);
+      if (error instanceof StoppingError) return problemResponse("stopping", error.message, { headers: { Connection: "close" } });
       throw error;
     }
     c.set("runId", started.record.id);
