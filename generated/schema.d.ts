@@ -1522,7 +1522,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The destination (or a file where a parent folder should be) already exists */
+            /** @description The destination (or a file where a parent folder should be) already exists, or another program removed its folder during the upload */
             409: {
                 headers: {
                     [name: string]: unknown;

@@ -174,6 +174,24 @@ describe("file uploads", () => {
     assert.equal(readFileSync(join(server.uploadsDir, "again", "file.txt"), "utf8"), "the body");
   });
 
+  test("a destination folder that another program removes during the upload: 409 with the reason, nothing left, the lock free", async () => {
+    const socket = await openSocket(server.url);
+    socket.on("error", () => {});
+    const answer = readResponse(socket, 10_000);
+    socket.write(requestHead("PUT", "/v1/assets/vanishing/app.bin", { ...server.auth, "Content-Length": 2 * MiB }));
+    socket.write(Buffer.alloc(MiB, 1));
+    await eventually(() => temps(server).length === 1, 5000, "the temp file exists");
+    rmSync(join(server.uploadsDir, "vanishing"), { recursive: true });
+    socket.write(Buffer.alloc(MiB, 2));
+    const { status, body } = await answer;
+    socket.destroy();
+    assert.equal(status, 409, body);
+    assert.match(JSON.parse(body).detail, /removed while the upload arrived/);
+    assert.deepEqual(temps(server), []);
+    assert.equal(await busy(server), null);
+    assert.equal((await put(server, "vanishing/app.bin", "again")).status, 201);
+  });
+
   test("a Content-Digest mismatch gets 422 and leaves nothing; a matching one is accepted", async () => {
     const wrong = await put(server, "digest/bad/file.txt", "the body", { "Content-Digest": contentDigest("another body") });
     assert.equal(wrong.status, 422);

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
 import { listTree, writeRandomFile, writeSparseFile } from "./helpers/files.js";
-import { type TestServer, cliBin, runCli, startTestServer } from "./helpers/server.js";
+import { type TestServer, cliBin, runCli, startCli, startTestServer } from "./helpers/server.js";
 import { waitFor } from "./helpers/wait.js";
 
 const run = promisify(execFile);
@@ -408,4 +408,24 @@ describe("sdci-cli upload-asset of a file that changes while it is sent", () => 
       await server.close();
     }
   });
+});
+
+test("a destination folder removed on the host during the upload: one line with the server's reason, not 'choose another REMOTE_PATH'", async () => {
+  const server = await startTestServer();
+  try {
+    // 1 GiB that takes no disk: long enough on loopback to remove the folder while it arrives.
+    const file = join(server.root, "app.bin");
+    writeSparseFile(file, 1024 * MiB);
+    const cli = startCli(["upload-asset", server.url, file, "vanishing/v1"], { SDCI_TOKEN: server.token });
+    const folder = join(server.uploadsDir, "vanishing");
+    const arriving = await waitFor(() => listTree(server.uploadsDir).some((path) => path.includes(".sdci-upload-")), 30_000, 5);
+    assert.ok(arriving, "the upload began");
+    rmSync(folder, { recursive: true });
+    const result = await cli.result;
+    assert.equal(result.code, 1, result.stderr);
+    assertOneLine(result.stderr, /refused the upload: the destination's folder was removed while the upload arrived; nothing was kept, send it again$/);
+    assert.deepEqual(listTree(server.uploadsDir), []);
+  } finally {
+    await server.stop();
+  }
 });

@@ -19,11 +19,18 @@ export async function syncFolder(path: string): Promise<void> {
   }
 }
 
-/** A full disk is the server's condition, not the client's mistake: 507, with nothing kept. */
+/**
+ * What the file system did to an upload in progress, told as the client's answer rather than
+ * a 500: a full disk (507), or the destination's folder removed by another program on the
+ * host while the body arrived (409; the staging file or folder went with it). Nothing is kept.
+ */
 export function storageError(error: unknown): unknown {
   const code = (error as NodeJS.ErrnoException).code;
   if (code === "ENOSPC" || code === "EDQUOT" || code === "EFBIG") {
     return new UploadError("insufficient-storage", "the server has no room for this upload (its disk is full); nothing was kept");
+  }
+  if (code === "ENOENT") {
+    return new UploadError("conflict", "the destination's folder was removed while the upload arrived; nothing was kept, send it again");
   }
   return error;
 }

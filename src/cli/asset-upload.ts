@@ -95,6 +95,8 @@ function refusal(answer: AssetAnswer, remote: string, serverUrl: string): CliErr
   const detail = problem.detail ?? problem.title ?? `status ${answer.status}`;
   switch (answer.status) {
     case 409:
+      // The destination's folder went away during the upload: the same REMOTE_PATH will do next time.
+      if (problem.type === "urn:sdci:problem:conflict") return new CliError(`${serverUrl} refused the upload: ${detail}`);
       // The server names what is in the way: the destination itself, or a file where one of its folders should be.
       if (problem.detail) return new CliError(`${serverUrl} refused the upload: ${problem.detail}; choose another REMOTE_PATH`);
       return new CliError(`'${remote}' already exists on ${serverUrl}: uploads never replace anything, choose another REMOTE_PATH`);

@@ -84,7 +84,7 @@ const putAsset = createRoute({
     ),
     401: problem("Missing or wrong bearer token", "unauthorized", "the token was not accepted"),
     409: problem(
-      "The destination (or a file where a parent folder should be) already exists",
+      "The destination (or a file where a parent folder should be) already exists, or another program removed its folder during the upload",
       "asset-exists",
       "'releases/v1.2.3/app.tar.gz' already exists on the server; uploads never replace anything",
     ),
