@@ -61,6 +61,18 @@ describe("examples/tasks/deploy-release.sh", () => {
     const missing = await deploy("v9");
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /nothing uploaded at releases\/v9/);
+    for (const [version, made] of [["v7", "an empty folder made on the host"], ["v8", "an uploaded empty folder"]] as const) {
+      if (version === "v7") mkdirSync(join(server.uploadsDir, "releases", version), { recursive: true });
+      else {
+        const empty = join(server.root, "build", version, "dist");
+        mkdirSync(empty, { recursive: true });
+        assert.equal((await runCli(["upload-asset", server.url, empty, `releases/${version}`], env)).code, 0);
+      }
+      const empty = await deploy(version);
+      assert.equal(empty.code, 1, `${made}: ${empty.stdout}`);
+      assert.match(empty.stderr, new RegExp(`releases/${version} holds no files: nothing to deploy`));
+      assert.ok(!existsSync(join(deployDir, "releases", version)), `${made} is not installed`);
+    }
     const hostile = await deploy("../v3");
     assert.equal(hostile.code, 2);
     assert.equal(readlinkSync(join(deployDir, "current")), "releases/v3");

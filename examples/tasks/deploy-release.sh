@@ -36,6 +36,11 @@ else
     echo "copying releases/$version/"
     cp -R -- "$source/." "$stage/"
   fi
+  # An empty release would take the site down once `current` points at it.
+  if [[ -z "$(ls -A -- "$stage")" ]]; then
+    echo "releases/$version holds no files: nothing to deploy" >&2
+    exit 1
+  fi
   chmod 755 "$stage"
   mv -T -- "$stage" "$releases/$version"
   trap - EXIT
