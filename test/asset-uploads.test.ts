@@ -220,6 +220,29 @@ describe("file uploads", () => {
     assert.equal(readFileSync(join(server.uploadsDir, "trailer", "good.txt"), "utf8"), "chunked body");
   });
 
+  test("a Content-Digest header and a trailer that disagree: 422, whichever of them is right", async () => {
+    const send = (path: string, headerOf: string, trailerOf: string) =>
+      rawRequest(
+        server.url,
+        requestHead("PUT", `/v1/assets/${path}`, {
+          ...server.auth,
+          "Transfer-Encoding": "chunked",
+          Trailer: "Content-Digest",
+          "Content-Digest": contentDigest(headerOf),
+        }),
+        Buffer.concat([encodeChunk(Buffer.from("two claims")), lastChunk({ "Content-Digest": contentDigest(trailerOf) })]),
+      );
+    for (const [path, headerOf, trailerOf] of [
+      ["claims/header-right.txt", "two claims", "another body"],
+      ["claims/trailer-right.txt", "another body", "two claims"],
+    ] as const) {
+      const answer = await send(path, headerOf, trailerOf);
+      assert.equal(answer.status, 422, `${path}: ${answer.body}`);
+    }
+    assert.deepEqual(listTree(join(server.uploadsDir, "claims")), []);
+    assert.equal((await send("claims/agree.txt", "two claims", "two claims")).status, 201);
+  });
+
   test("no length, a wrong type or no token: refused before the body, nothing written", async () => {
     const noLength = await rawRequest(server.url, requestHead("PUT", "/v1/assets/refused/a", server.auth));
     assert.equal(noLength.status, 411);

@@ -35,7 +35,7 @@ export function meterBody(body: IncomingMessage, maxBytes: number, stop?: AbortS
 
 /**
  * Checks a fully received body against what the client declared: its length, and its
- * Content-Digest from the header or else from the trailer (a sender that hashes while it
+ * Content-Digest from the header and from the trailer (a sender that hashes while it
  * streams, like `sdci-cli` for a folder, can only send it there).
  */
 export function verifyBody(body: IncomingMessage, meter: BodyMeter, declared: DeclaredBody): Buffer {
@@ -43,12 +43,14 @@ export function verifyBody(body: IncomingMessage, meter: BodyMeter, declared: De
     throw new UploadError("invalid-request", `received ${meter.bytes} bytes but Content-Length said ${declared.length}`);
   }
   const actual = meter.digest();
-  const expected = declared.sha256 ?? parseContentDigest(body.trailers["content-digest"]);
-  if (expected && !expected.equals(actual)) {
-    throw new UploadError(
-      "digest-mismatch",
-      `the body's sha-256 is ${actual.toString("base64")}, not ${expected.toString("base64")} as Content-Digest said`,
-    );
+  // A header and a trailer are two claims about the body: each must hold.
+  for (const expected of [declared.sha256, parseContentDigest(body.trailers["content-digest"])]) {
+    if (expected && !expected.equals(actual)) {
+      throw new UploadError(
+        "digest-mismatch",
+        `the body's sha-256 is ${actual.toString("base64")}, not ${expected.toString("base64")} as Content-Digest said`,
+      );
+    }
   }
   return actual;
 }
