@@ -243,6 +243,30 @@ describe("file uploads", () => {
     assert.equal((await send("claims/agree.txt", "two claims", "two claims")).status, 201);
   });
 
+  test("Expect: 100-continue gets its 100 only once the checks pass, and only from HTTP/1.1 (RFC 9110: never to HTTP/1.0)", async () => {
+    const sendExpecting = async (version: string, path: string) => {
+      const socket = await openSocket(server.url);
+      socket.on("error", () => {});
+      let received = "";
+      socket.on("data", (chunk: Buffer) => (received += chunk.toString("latin1")));
+      const head = requestHead("PUT", `/v1/assets/${path}`, { ...server.auth, "Content-Length": 5, Expect: "100-continue" });
+      socket.write(head.replace("HTTP/1.1", version));
+      await sleep(300);
+      const early = received;
+      socket.write("hello");
+      await eventually(() => /HTTP\/1\.1 (?!100)\d{3} /.test(received), 5000, "a final answer");
+      socket.destroy();
+      return { early, received };
+    };
+    const modern = await sendExpecting("HTTP/1.1", "expect/one.txt");
+    assert.match(modern.early, /^HTTP\/1\.1 100 Continue\r\n\r\n$/);
+    assert.match(modern.received, /HTTP\/1\.1 201 Created/);
+    const old = await sendExpecting("HTTP/1.0", "expect/zero.txt");
+    assert.equal(old.early, "", "no interim answer to HTTP/1.0");
+    assert.match(old.received, /^HTTP\/1\.1 201 Created/);
+    assert.equal(readFileSync(join(server.uploadsDir, "expect", "zero.txt"), "utf8"), "hello");
+  });
+
   test("no length, a wrong type or no token: refused before the body, nothing written", async () => {
     const noLength = await rawRequest(server.url, requestHead("PUT", "/v1/assets/refused/a", server.auth));
     assert.equal(noLength.status, 411);

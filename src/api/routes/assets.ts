@@ -1,7 +1,7 @@
 import type { HttpBindings } from "@hono/node-server";
 import { createRoute, z } from "@hono/zod-openapi";
 import type { AssetUploads } from "../../assets/asset-uploads.js";
-import { ASSETS_PREFIX } from "../../assets/expect-continue.js";
+import { ASSETS_PREFIX, expectsContinue } from "../../assets/expect-continue.js";
 import { answerWhileDraining } from "../../assets/refused-body.js";
 import { UploadError } from "../../assets/upload-error.js";
 import { type ProblemKind, problemBody, problemResponse } from "../problem.js";
@@ -138,7 +138,7 @@ export function assetRoutes(uploads: AssetUploads) {
         body: incoming,
         accept: () => {
           accepted = true;
-          if (/100-continue/i.test(incoming.headers.expect ?? "")) outgoing.writeContinue();
+          if (expectsContinue(incoming)) outgoing.writeContinue();
         },
       });
       return c.json(asset, 201);
