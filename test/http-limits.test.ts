@@ -203,6 +203,13 @@ describe("HTTP limits", () => {
     assert.equal(fits.status, 200);
   });
 
+  test("Host: HTTP/1.0 may leave it out (served); HTTP/1.1 must send it (400 as problem+json, RFC 9112)", async () => {
+    const old = await rawExchange(server.url, ["GET /health HTTP/1.0\r\n\r\n"]);
+    assert.equal(old.status, 200, old.body);
+    assert.equal(JSON.parse(old.body).status, "ok");
+    assertProblem(await rawExchange(server.url, ["GET /health HTTP/1.1\r\nConnection: close\r\n\r\n"]), 400);
+  });
+
   test("a request that is not HTTP gets 400 as problem+json and the server goes on", async () => {
     for (const garbage of ["GARBAGE\r\n\r\n", "GET / HTTP/9.9\r\n\r\n", "GET /health HTTP/1.1\r\nBad Header\r\n\r\n", "\u0000\u0001\u0002\r\n\r\n"]) {
       assertProblem(await rawExchange(server.url, [garbage]), 400);

@@ -1,4 +1,4 @@
-import { type Server, createServer as createHttpServer } from "node:http";
+import { type RequestListener, type Server, createServer as createHttpServer } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import { RequestError, getRequestListener } from "@hono/node-server";
 import type { OpenAPIHono } from "@hono/zod-openapi";
@@ -23,12 +23,18 @@ export interface ListenOptions {
  */
 export async function listen(app: OpenAPIHono<ApiEnv>, options: ListenOptions): Promise<Server> {
   // No default host name: an HTTP/1.1 request without Host is refused (RFC 9112), with a problem.
-  const listener = getRequestListener(app.fetch, {
+  const toApp = getRequestListener(app.fetch, {
     errorHandler: (error) =>
       error instanceof RequestError
         ? problemResponse("invalid-request", "the request's target or Host header is not valid")
         : problemResponse("internal"),
   });
+  // HTTP/1.0 has no Host requirement: such a request is taken as addressed to this server.
+  const ownHost = options.host.includes(":") ? `[${options.host}]` : options.host;
+  const listener: RequestListener = (request, response) => {
+    if (request.httpVersion === "1.0" && request.headers.host === undefined) request.headers.host = ownHost;
+    return toApp(request, response);
+  };
   const serverOptions = httpServerOptions(options.limits);
   const server = options.tls
     ? createHttpsServer({ ...serverOptions, ...options.tls }, listener)
