@@ -157,13 +157,21 @@ describe("sdci-cli upload-asset", () => {
     const unnameable = await runCli(["upload-asset", server.url, spaced, "x"], env);
     assertOneLine(unnameable.stderr, /my file\.txt' cannot keep its name on the server \('my file\.txt': each part may hold only .*\); copy or rename it first/);
 
+    // Checked before LOCAL is read: the folder's symlink is never reached, and no request goes out.
+    const badRemote = await runCli(["upload-asset", "http://127.0.0.1:9", folder, "releases/v 1"], env);
+    assertOneLine(badRemote.stderr, /REMOTE_PATH 'releases\/v 1' would be refused by the server \('v 1': each part may hold only /);
+    const longRemote = await runCli(["upload-asset", "http://127.0.0.1:9", folder, Array(33).fill("a").join("/")], env);
+    assertOneLine(longRemote.stderr, /would be refused by the server \(more than 32 parts\)/);
+
     const wrongToken = await runCli(["upload-asset", server.url, file, "x"], { SDCI_TOKEN: "wrong" });
     assertOneLine(wrongToken.stderr, /refused the token \(401\)/);
 
     const noServer = await runCli(["upload-asset", "http://127.0.0.1:9", file, "x"], env);
     assertOneLine(noServer.stderr, /cannot reach http:\/\/127\.0\.0\.1:9: connection refused/);
     assert.deepEqual(listTree(join(server.uploadsDir, "x")), []);
-    for (const result of [missing, linked, undecodable, escaped, root, unnameable, wrongToken, noServer]) assert.equal(result.code, 1);
+    for (const result of [missing, linked, undecodable, escaped, root, unnameable, badRemote, longRemote, wrongToken, noServer]) {
+      assert.equal(result.code, 1);
+    }
   });
 
   // Root reads every file whatever its mode, so as root (CI) the CLI runs as nobody, which needs

@@ -34,18 +34,21 @@ export function parseAssetPath(raw: string): string[] {
     throw new UploadError("invalid-request", "the destination path is not valid percent-encoded UTF-8");
   }
   if (decoded === "") throw new UploadError("invalid-request", "the destination path is empty");
-  if (decoded.length > ASSET_PATH_LIMITS.maxLength) {
-    throw new UploadError("invalid-request", `the destination path is longer than ${ASSET_PATH_LIMITS.maxLength} characters`);
-  }
   const segments = decoded.split("/");
-  if (segments.length > ASSET_PATH_LIMITS.maxSegments) {
-    throw new UploadError("invalid-request", `the destination path has more than ${ASSET_PATH_LIMITS.maxSegments} parts`);
-  }
+  const problem = destinationPathProblem(segments);
+  if (problem) throw new UploadError("invalid-request", `bad destination path: ${problem}`);
+  return segments;
+}
+
+/** Why a whole destination, as its parts, is refused, or undefined. The CLI asks before it reads a byte. */
+export function destinationPathProblem(segments: string[]): string | undefined {
+  if (segments.join("/").length > ASSET_PATH_LIMITS.maxLength) return `longer than ${ASSET_PATH_LIMITS.maxLength} characters`;
+  if (segments.length > ASSET_PATH_LIMITS.maxSegments) return `more than ${ASSET_PATH_LIMITS.maxSegments} parts`;
   for (const segment of segments) {
     const problem = destinationNameProblem(segment);
-    if (problem) throw new UploadError("invalid-request", `bad destination path: ${problem}`);
+    if (problem) return problem;
   }
-  return segments;
+  return undefined;
 }
 
 /** Why one part of a destination (a name the server would give a file or folder) is refused, or undefined. */

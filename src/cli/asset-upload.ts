@@ -7,7 +7,7 @@ import { formatContentDigest } from "../assets/content-digest.js";
 import { type Problem, apiFailure, normalizeServerUrl } from "./api-client.js";
 import { type Asset, type AssetAnswer, putAsset } from "./asset-put.js";
 import { CheckedEnd, TapStream, sha256OfFile } from "./byte-streams.js";
-import { destinationNameProblem } from "../assets/asset-path.js";
+import { destinationNameProblem, destinationPathProblem, printable } from "../assets/asset-path.js";
 import { CliError, readFailure } from "./cli-error.js";
 import { type FolderEntry, listFolder, packFolder } from "./folder-archive.js";
 import { type TransferProgress, createTransferProgress, formatBytes } from "./transfer-progress.js";
@@ -53,7 +53,11 @@ export async function uploadAsset(options: AssetUploadOptions): Promise<number> 
   const parts = options.remotePath.split("/").filter((part) => part !== "" && part !== ".");
   // A URL would resolve '..' away before the server could refuse it, landing the upload elsewhere.
   if (parts.includes("..")) throw new CliError(`REMOTE_PATH may not contain '..': '${options.remotePath}'`);
+  const remoteProblem = destinationPathProblem(parts);
+  if (remoteProblem) throw new CliError(`REMOTE_PATH '${printable(parts.join("/"))}' would be refused by the server (${remoteProblem})`);
   const remote = [...parts, name].join("/");
+  const fullProblem = destinationPathProblem([...parts, name]);
+  if (fullProblem) throw new CliError(`'${printable(remote)}' would be refused by the server (${fullProblem}): shorten REMOTE_PATH`);
   const url = new URL(`${base}/v1/assets/${remote.split("/").map(encodeURIComponent).join("/")}`);
   const authorization = `Bearer ${options.token}`;
   const label = `uploading ${name}`;
