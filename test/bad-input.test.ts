@@ -243,6 +243,28 @@ test("the CLI says why it cannot reach a server in one line, for every reason", 
   }
 });
 
+test("a SERVER_URL with a query, a fragment or a user and password is refused in one line before anything is sent", async () => {
+  const cases: Array<[string, RegExp]> = [
+    ["http://127.0.0.1:9?x=1", /SERVER_URL may not have a query or fragment: 'http:\/\/127\.0\.0\.1:9\?x=1'/],
+    ["http://127.0.0.1:9/#top", /SERVER_URL may not have a query or fragment: 'http:\/\/127\.0\.0\.1:9\/#top'/],
+    ["http://user:secret@127.0.0.1:9", /SERVER_URL may not hold a user or password: pass the token with --token or SDCI_TOKEN/],
+  ];
+  const work = mkdtempSync(join(tmpdir(), "sdci-url-"));
+  try {
+    writeFileSync(join(work, "app.bin"), "bytes");
+    for (const [url, expected] of cases) {
+      for (const command of [["status", url], ["run", url, "hello"], ["upload-asset", url, join(work, "app.bin"), "x"]]) {
+        const cli = await runCli(command, { SDCI_TOKEN: "x".repeat(32) });
+        assert.equal(cli.code, 1, `${command.join(" ")}: ${cli.stderr}`);
+        assert.match(cli.stderr, new RegExp(`^sdci-cli: ${expected.source}\\n$`), command.join(" "));
+        assert.doesNotMatch(cli.stderr, /secret/, "the password is not repeated");
+      }
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+});
+
 test("a program that answers in something other than HTTP, or a 502 with no reason, gets one readable line", async () => {
   const garbage = net.createServer((socket) => socket.end("SSH-2.0-OpenSSH_9.2\r\n\r\n"));
   const badGateway = net.createServer((socket) => {

@@ -14,5 +14,13 @@ export function normalizeServerUrl(serverUrl: string): string {
   if (url.protocol !== "http:" && url.protocol !== "https:") {
     throw new CliError(`not a server URL: '${serverUrl}' (use http:// or https://)`);
   }
+  // Not shown: what is there may be a password.
+  if (url.username || url.password) {
+    throw new CliError("SERVER_URL may not hold a user or password: pass the token with --token or SDCI_TOKEN");
+  }
+  // API paths are appended to SERVER_URL, which a query or fragment would swallow.
+  if (url.search || url.hash || /[?#]/.test(serverUrl)) {
+    throw new CliError(`SERVER_URL may not have a query or fragment: '${serverUrl}'`);
+  }
   return serverUrl.replace(/\/+$/, "");
 }
