@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { execFile, spawnSync } from "node:child_process";
+import { execFile, execFileSync, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, truncateSync, writeFileSync } from "node:fs";
 import http from "node:http";
@@ -149,6 +149,15 @@ describe("sdci-cli upload-asset", () => {
     const escaped = await runCli(["upload-asset", server.url, newlineLink, "x"], env);
     assertOneLine(escaped.stderr, /'lnk\\nsecond' in the folder is a symbolic link/);
 
+    // Deeper than PATH_MAX (4096) allows a path to name: made one relative step at a time.
+    const deep = join(server.root, "deep");
+    mkdirSync(deep);
+    const part = "d".repeat(250);
+    execFileSync("bash", ["-c", `cd "$1" && for i in $(seq 17); do mkdir ${part} && cd ${part}; done && echo x > f`, "-", deep]);
+    const tooDeep = await runCli(["upload-asset", server.url, deep, "x"], env);
+    execFileSync("rm", ["-rf", deep]);
+    assertOneLine(tooDeep.stderr, /cannot read '(d{250}\/)+d{250}' in the folder: its path is too long for this system$/);
+
     const root = await runCli(["upload-asset", server.url, "/", "x"], env);
     assertOneLine(root.stderr, /LOCAL may not be the root folder '\/'/);
 
@@ -169,7 +178,7 @@ describe("sdci-cli upload-asset", () => {
     const noServer = await runCli(["upload-asset", "http://127.0.0.1:9", file, "x"], env);
     assertOneLine(noServer.stderr, /cannot reach http:\/\/127\.0\.0\.1:9: connection refused/);
     assert.deepEqual(listTree(join(server.uploadsDir, "x")), []);
-    for (const result of [missing, linked, undecodable, escaped, root, unnameable, badRemote, longRemote, wrongToken, noServer]) {
+    for (const result of [missing, linked, undecodable, escaped, tooDeep, root, unnameable, badRemote, longRemote, wrongToken, noServer]) {
       assert.equal(result.code, 1);
     }
   });

@@ -8,6 +8,7 @@ export function readFailure(error: unknown): string {
   const code = (error as NodeJS.ErrnoException).code;
   if (code === "ENOENT") return "no such file or folder";
   if (code === "EACCES" || code === "EPERM") return "permission denied";
+  if (code === "ENAMETOOLONG") return "its path is too long for this system";
   return code ?? (error as Error).message;
 }
 

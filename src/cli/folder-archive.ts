@@ -34,7 +34,9 @@ export async function listFolder(root: string): Promise<FolderEntry[]> {
     names.sort();
     for (const name of names) {
       const entryName = relative ? `${relative}/${name}` : name;
-      const info = await lstat(join(root, entryName));
+      const info = await lstat(join(root, entryName)).catch((error: unknown) => {
+        throw new CliError(`cannot read '${entryName}' in the folder: ${readFailure(error)}`);
+      });
       const common = { name: entryName, mode: info.mode & 0o777, mtime: info.mtime };
       if (info.isDirectory()) {
         entries.push({ ...common, type: "directory", size: 0 });
