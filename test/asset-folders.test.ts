@@ -100,7 +100,17 @@ describe("folder uploads", () => {
     const whole = await makeTar([{ header: { name: "a.txt" }, data: "a".repeat(5000) }, { header: { name: "b.txt" }, data: "b" }]);
     const cut = await putTar(server, "evil/cut", whole.subarray(0, 2048));
     assert.equal(cut.status, 400);
+    // Cut where an entry ends, as a packer that died between two files leaves it: each entry
+    // is whole, only the end-of-archive marker (two blocks of zeros) is missing.
+    const five = await makeTar(Array.from({ length: 5 }, (_, i) => ({ header: { name: `f${i}.txt` }, data: "x".repeat(100) })));
+    const betweenEntries = await putTar(server, "evil/between", five.subarray(0, 2 * 1024));
+    assert.equal(betweenEntries.status, 400);
+    assert.match((await betweenEntries.json()).detail, /ends without its end-of-archive marker/);
+    const nothing = await putTar(server, "evil/nothing", Buffer.alloc(0));
+    assert.equal(nothing.status, 400);
     assert.deepEqual(listTree(server.root), before);
+    const emptyFolder = await putTar(server, "fine/empty", await makeTar([]));
+    assert.equal(emptyFolder.status, 201, "an empty folder, packed whole, is fine");
   });
 
   test("a client that leaves halfway through an archive leaves no folder, no temp folder and a free lock", async () => {

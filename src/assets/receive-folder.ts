@@ -65,6 +65,8 @@ async function unpack(source: Readable, root: string, maxEntries: number): Promi
     // would wait forever (and hold the lock with it); an error makes it reject at once.
     extract.destroy(new Error("the upload was stopped"));
   };
+  const end = new EndMarkerWatch();
+  source.on("data", end.see);
   source.once("error", fail);
   extract.on("error", (error: Error) => fail(new UploadError("invalid-request", `not a valid tar archive: ${error.message}`)));
   source.pipe(extract as unknown as NodeJS.WritableStream);
@@ -81,8 +83,36 @@ async function unpack(source: Readable, root: string, maxEntries: number): Promi
     fail(error);
   }
   if (failure) throw failure;
+  // tar-stream takes an archive cut between two entries as whole; a packer that died there
+  // would publish part of a release. Only the marker tells a whole archive from such a cut.
+  if (!end.seen) {
+    throw new UploadError("invalid-request", "the archive ends without its end-of-archive marker (two blocks of zeros): it was cut short");
+  }
   return folders;
 }
+
+/** Watches a tar stream for the end-of-archive marker: its last 1,024 bytes are zeros. */
+class EndMarkerWatch {
+  #tail = Buffer.alloc(0);
+
+  readonly see = (chunk: Buffer): void => {
+    this.#tail =
+      chunk.length >= END_MARKER_BYTES
+        ? Buffer.from(chunk.subarray(chunk.length - END_MARKER_BYTES))
+        : Buffer.concat([this.#tail, chunk]).subarray(-END_MARKER_BYTES);
+  };
+
+  /**
+   * Asked once every entry was read whole, so these zeros follow the last entry, where
+   * tar-stream reads them as empty headers. (One cut would still pass: right after a file
+   * whose content ends in 1,024 zero bytes on a block boundary.)
+   */
+  get seen(): boolean {
+    return this.#tail.length === END_MARKER_BYTES && this.#tail.every((byte) => byte === 0);
+  }
+}
+
+const END_MARKER_BYTES = 1024;
 
 async function writeEntry(data: AsyncIterable<Buffer>, header: Header, root: string, folders: Set<string>): Promise<void> {
   const parts = parseEntryName(header.name);
