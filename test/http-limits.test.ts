@@ -249,6 +249,38 @@ describe("HTTP limits", () => {
       await sleep(100);
     }
   });
+
+  test("HEAD requests, and clients that hang up before the answer, hold no stream slot", async () => {
+    const started = await fetch(`${server.url}/v1/tasks/waits/runs`, { method: "POST", headers: server.auth });
+    assert.equal(started.status, 202);
+    const { run } = (await started.json()) as { run: { id: string } };
+    const readers: AbortController[] = [];
+    try {
+      for (const path of ["events", "log?follow=true"]) {
+        for (let i = 0; i < 3; i++) {
+          const head = await fetch(`${server.url}/v1/runs/${run.id}/${path}`, { method: "HEAD", headers: server.auth });
+          assert.equal(head.status, 200);
+        }
+        for (let i = 0; i < 3; i++) {
+          const socket = await openSocket(server.url);
+          socket.write(requestHead("GET", `/v1/runs/${run.id}/${path}`, { ...server.auth, Accept: "text/event-stream" }));
+          socket.destroy();
+        }
+      }
+      await sleep(300);
+      // Both slots are free again: two readers get their streams.
+      for (let i = 0; i < 2; i++) {
+        const reader = new AbortController();
+        readers.push(reader);
+        const open = await fetch(`${server.url}/v1/runs/${run.id}/events`, { headers: server.auth, signal: reader.signal });
+        assert.equal(open.status, 200, `reader ${i + 1}: ${open.status === 503 ? "a slot was never given back" : open.status}`);
+      }
+    } finally {
+      for (const reader of readers) reader.abort();
+      await fetch(`${server.url}/v1/runs/${run.id}/cancel`, { method: "POST", headers: server.auth });
+      await sleep(100);
+    }
+  });
 });
 
 test("a --keepalive not shorter than --idle-timeout is refused at start, in one line", async () => {

@@ -10,12 +10,12 @@ const OUTPUT_FRAME = /^id: \d+\nevent: output\ndata: (.*)$/;
  */
 export function runLogText(
   log: RunEventLog,
-  { follow, onEnd }: { follow: boolean; onEnd?: () => void },
+  { follow, onEnd, abandoned }: { follow: boolean; onEnd?: () => void; abandoned?: AbortSignal },
 ): ReadableStream<Uint8Array> {
   let pending = "";
   const decoder = new TextDecoder();
   const encoder = new TextEncoder();
-  const frames = followRunLog(log, 0, { follow, prelude: false, keepaliveMs: 15_000, onEnd });
+  const frames = followRunLog(log, 0, { follow, prelude: false, keepaliveMs: 15_000, onEnd, abandoned });
   return frames.pipeThrough(
     new TransformStream<Uint8Array, Uint8Array>({
       transform(chunk, controller) {

@@ -24,6 +24,8 @@ interface ReadOptions extends FollowOptions {
   prelude?: boolean;
   /** Called once when the stream ends in any way: closed, cancelled by the client, or failed. */
   onEnd?: () => void;
+  /** Ends the stream (its file closed, `onEnd` called) even if no one reads or cancels it. */
+  abandoned?: AbortSignal;
 }
 
 /**
@@ -51,6 +53,13 @@ export function followRunLog(log: RunEventLog, startOffset: number, options: Rea
     file = undefined;
     await handle?.close();
   };
+
+  const abandon = () => {
+    cancelled = true;
+    closeFile().catch(() => {});
+  };
+  if (options.abandoned?.aborted) abandon();
+  else options.abandoned?.addEventListener("abort", abandon, { once: true });
 
   /** Enqueues the next chunk (or a keepalive), or closes the stream after the last event. */
   const pullOnce = async (controller: ReadableStreamDefaultController<Uint8Array>) => {
@@ -86,7 +95,13 @@ export function followRunLog(log: RunEventLog, startOffset: number, options: Rea
     {
       async start(controller) {
         try {
-          file = await open(log.path, "r");
+          const handle = await open(log.path, "r");
+          // Abandoned while the file was being opened: nothing else would close it.
+          if (cancelled) {
+            await handle.close();
+            return;
+          }
+          file = handle;
         } catch (error) {
           await closeFile();
           throw error;

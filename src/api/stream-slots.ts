@@ -1,3 +1,4 @@
+import type { ServerResponse } from "node:http";
 import { problemResponse } from "./problem.js";
 
 /** Enough for a hundred readers of one run with room to spare; two file descriptors each. */
@@ -33,6 +34,32 @@ export class StreamSlots {
       this.#open -= 1;
     };
   }
+}
+
+/** A stream's slot, and the sign that its response is gone. */
+export interface StreamSlot {
+  /** Gives the slot back; idempotent. The stream calls it when it ends. */
+  release: () => void;
+  /** Aborted once the response has closed, in any way: the stream must end then. */
+  closed: AbortSignal;
+}
+
+/**
+ * A slot for the stream that answers a request, tied to the request's response. node-server
+ * cancels a body it is writing when the connection closes, but not one whose connection had
+ * closed before it began, nor the body Hono drops to answer HEAD: those streams would keep
+ * their slot and file for good, and enough of them would refuse every stream (and every
+ * streamed run) until a restart. Without a response (the app called directly), nothing closes it.
+ */
+export function slotForResponse(slots: StreamSlots, outgoing: ServerResponse | undefined): StreamSlot | null {
+  const release = slots.tryAcquire();
+  if (!release) return null;
+  const closed = new AbortController();
+  if (outgoing) {
+    if (!outgoing.socket || outgoing.socket.destroyed || outgoing.destroyed) closed.abort();
+    else outgoing.once("close", () => closed.abort());
+  }
+  return { release, closed: closed.signal };
 }
 
 /** The answer when no slot is free: 503, try again later. */

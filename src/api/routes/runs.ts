@@ -17,7 +17,7 @@ import {
 } from "../schemas.js";
 import { runLogText } from "../log-text.js";
 import { type FollowOptions, runEventsResponse } from "../sse.js";
-import { type StreamSlots, tooManyStreams } from "../stream-slots.js";
+import { type StreamSlots, slotForResponse, tooManyStreams } from "../stream-slots.js";
 
 /** Longest JSON body the run route reads: 64 parameters of 4 KiB fit with room to spare. */
 const MAX_RUN_BODY_BYTES = 512 * 1024;
@@ -260,13 +260,13 @@ export function runRoutes({ catalog, runner, store, follow, streams }: RunRoutes
     if (!task) return problemResponse("not-found", `no task named '${name}'`);
     const wantsStream = c.req.header("accept")?.includes("text/event-stream") ?? false;
     // The stream's slot is taken first: a run must not start for a reader that cannot follow it.
-    const endStream = wantsStream ? streams.tryAcquire() : null;
-    if (wantsStream && !endStream) return tooManyStreams(streams);
+    const slot = wantsStream ? slotForResponse(streams, c.env?.outgoing) : null;
+    if (wantsStream && !slot) return tooManyStreams(streams);
     let started;
     try {
       started = runner.start(task, params);
     } catch (error) {
-      endStream?.();
+      slot?.release();
       if (error instanceof BusyError) {
         return problemResponse("busy", error.message, { headers: { "Retry-After": BUSY_RETRY_AFTER_SECONDS } });
       }
@@ -275,7 +275,7 @@ export function runRoutes({ catalog, runner, store, follow, streams }: RunRoutes
       throw error;
     }
     c.set("runId", started.record.id);
-    if (endStream) return runEventsResponse(started.log, 0, { ...follow, onEnd: endStream }) as never;
+    if (slot) return runEventsResponse(started.log, 0, { ...follow, onEnd: slot.release, abandoned: slot.closed }) as never;
     return c.json({ run: started.record }, 202, { Location: `/v1/runs/${started.record.id}` });
   });
 
@@ -288,15 +288,15 @@ export function runRoutes({ catalog, runner, store, follow, streams }: RunRoutes
     const { id } = c.req.valid("param");
     const log = await store.log(id);
     if (!log) return problemResponse("not-found", "no such run") as never;
-    const endStream = streams.tryAcquire();
-    if (!endStream) return tooManyStreams(streams) as never;
+    const slot = slotForResponse(streams, c.env?.outgoing);
+    if (!slot) return tooManyStreams(streams) as never;
     const follow = c.req.valid("query").follow === "true";
     // A followed plain-text log has no keepalive comment to send (it would be part of the
     // text), so it may be silent for as long as its task is: the connection's idle timeout is
     // lifted. Node sets it again when the next request on the connection begins. A client
     // that vanishes without closing holds its stream slot until the run ends.
     if (follow && !log.finished) c.env?.incoming?.socket?.setTimeout(0);
-    const body = runLogText(log, { follow, onEnd: endStream });
+    const body = runLogText(log, { follow, onEnd: slot.release, abandoned: slot.closed });
     const headers = { "Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-cache, no-transform", "X-Accel-Buffering": "no" };
     return new Response(body, { status: 200, headers }) as never;
   });
@@ -321,9 +321,9 @@ export function runRoutes({ catalog, runner, store, follow, streams }: RunRoutes
     const log = await store.log(id);
     if (!log) return problemResponse("not-found", "no such run") as never;
     if (log.finished && lastEventId >= log.lastId) return c.body(null, 204);
-    const endStream = streams.tryAcquire();
-    if (!endStream) return tooManyStreams(streams) as never;
-    return runEventsResponse(log, lastEventId, { ...follow, onEnd: endStream }) as never;
+    const slot = slotForResponse(streams, c.env?.outgoing);
+    if (!slot) return tooManyStreams(streams) as never;
+    return runEventsResponse(log, lastEventId, { ...follow, onEnd: slot.release, abandoned: slot.closed }) as never;
   });
 
   return router;
