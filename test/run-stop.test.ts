@@ -175,6 +175,22 @@ test("SIGTERM to the server: the task's group gets SIGTERM, both readers get the
   }
 });
 
+test("SIGHUP (a closed terminal or ssh session) stops the server as SIGTERM does: the run is interrupted and its group is gone", async () => {
+  const server = await startTestServer({ tasks: { sleepers: TWO_SLEEPERS } });
+  const pidFile = join(server.root, "pids");
+  try {
+    const events = readSse(await startStreaming(server, "sleepers", [pidFile]));
+    await waitFor(() => pidsIn(pidFile).length === 3);
+    server.process.kill("SIGHUP");
+    const [code, signal] = (await once(server.process, "exit")) as [number | null, string | null];
+    assert.deepEqual([code, signal], [0, null], "the server stopped by itself, not killed by the signal");
+    assert.equal((await events).at(-1)!.data.status, "interrupted");
+    for (const pid of pidsIn(pidFile)) assert.equal(alive(pid), false, `process ${pid} outlived the server`);
+  } finally {
+    await server.stop();
+  }
+});
+
 test("a second Ctrl-C while the server stops does not cut the shutdown short: the TERM-deaf group is killed at the grace", async () => {
   const server = await startTestServer({ tasks: { deaf: DEAF_TO_TERM }, args: ["--kill-grace", "2"] });
   const pidFile = join(server.root, "pids");

@@ -182,6 +182,9 @@ export class ServeCommand extends Command {
       };
       process.on("SIGTERM", stop);
       process.on("SIGINT", stop);
+      // A closed terminal or ssh session: by default it would end the server with no
+      // shutdown at all, its runs' process groups left running and unrecorded.
+      process.on("SIGHUP", stop);
     });
     logger.info("stopped");
     logger.flush();
