@@ -135,6 +135,8 @@ describe("bad input to POST /v1/tasks/{task}/runs", () => {
       "65 params": JSON.stringify({ params: Array.from({ length: 65 }, (_, i) => String(i)) }),
       "a 4097-character param": JSON.stringify({ params: ["x".repeat(4097)] }),
       "NUL in a param": JSON.stringify({ params: ["a\0b"] }),
+      // Valid JSON, but no text: the task would get U+FFFD while the record kept the escape.
+      "a lone surrogate in a param": '{"params":["a\\ud800b"]}',
     };
     for (const [what, body] of Object.entries(bodies)) {
       const problem = await assertProblem(await postJson(body), 400, what);

@@ -68,7 +68,9 @@ export const StartRunBodySchema = z
         z
           .string()
           .max(PARAMS_LIMITS.maxLength)
-          .refine((value) => !value.includes("\0"), "a parameter may not contain NUL"),
+          .refine((value) => !value.includes("\0"), "a parameter may not contain NUL")
+          // With the u flag, this class matches only a surrogate that is not half of a pair.
+          .refine((value) => !/[\uD800-\uDFFF]/u.test(value), "a parameter may not contain a lone UTF-16 surrogate (it is not text)"),
       )
       .max(PARAMS_LIMITS.maxCount)
       .default([])
