@@ -210,10 +210,11 @@ describe("HTTP limits", () => {
     assertProblem(await rawExchange(server.url, ["GET /health HTTP/1.1\r\nConnection: close\r\n\r\n"]), 400);
   });
 
-  test("a request that is not HTTP gets 400 as problem+json and the server goes on", async () => {
+  test("a request that is not HTTP gets 400 (a CONNECT 405) as problem+json and the server goes on", async () => {
     for (const garbage of ["GARBAGE\r\n\r\n", "GET / HTTP/9.9\r\n\r\n", "GET /health HTTP/1.1\r\nBad Header\r\n\r\n", "\u0000\u0001\u0002\r\n\r\n"]) {
       assertProblem(await rawExchange(server.url, [garbage]), 400);
     }
+    assertProblem(await rawExchange(server.url, ["CONNECT 127.0.0.1:22 HTTP/1.1\r\nHost: 127.0.0.1:22\r\n\r\n"]), 405);
     assert.equal(await health(), 200);
   });
 

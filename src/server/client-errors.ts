@@ -11,7 +11,7 @@ function problemKindOf(error: NodeJS.ErrnoException): ProblemKind {
 
 /**
  * Requests node rejects before the app sees them (a malformed head, headers too large or too
- * slow) get the same problem+json as every other error, then the connection is closed.
+ * slow, a CONNECT) get the same problem+json as every other error, then the connection is closed.
  */
 export function answerClientErrors(server: Server): void {
   server.on("clientError", (error: NodeJS.ErrnoException, socket: Duplex & { _httpMessage?: { headersSent?: boolean } }) => {
@@ -21,16 +21,27 @@ export function answerClientErrors(server: Server): void {
       return;
     }
     const kind = problemKindOf(error);
-    const body = JSON.stringify(problemBody(kind, clientErrorDetail(kind)));
-    const { status, title } = PROBLEMS[kind];
-    socket.end(
-      `HTTP/1.1 ${status} ${title}\r\n` +
-        "Content-Type: application/problem+json\r\n" +
-        `Content-Length: ${Buffer.byteLength(body)}\r\n` +
-        "Connection: close\r\n\r\n" +
-        body,
-    );
+    answerAndClose(socket, kind, clientErrorDetail(kind));
   });
+  // Node hands CONNECT (a tunnel through a proxy) to this event, not to the app, and drops
+  // the connection unanswered when nothing listens.
+  server.on("connect", (_request, socket: Duplex) => {
+    socket.on("error", () => {});
+    answerAndClose(socket, "method-not-allowed", "CONNECT: this is not a proxy");
+  });
+}
+
+/** A problem+json answer written straight to the socket, which is then closed. */
+function answerAndClose(socket: Duplex, kind: ProblemKind, detail: string): void {
+  const body = JSON.stringify(problemBody(kind, detail));
+  const { status, title } = PROBLEMS[kind];
+  socket.end(
+    `HTTP/1.1 ${status} ${title}\r\n` +
+      "Content-Type: application/problem+json\r\n" +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+      "Connection: close\r\n\r\n" +
+      body,
+  );
 }
 
 function clientErrorDetail(kind: ProblemKind): string {
