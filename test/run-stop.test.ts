@@ -10,6 +10,7 @@ import { test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { outputOf, readSse } from "./helpers/sse.js";
 import { type TestServer, cliBin, runCli, startTestServer } from "./helpers/server.js";
+import { controlledProxy } from "./helpers/proxy.js";
 import { alive, waitFor } from "./helpers/wait.js";
 
 /** Writes its own pid and its two children's to $1, then waits on them. */
@@ -338,3 +339,66 @@ test("one reader that stops reading while the task prints 200 MB: server memory 
     await server.stop();
   }
 });
+
+/** sdci-cli run through `url`, with its output collected. */
+function runThrough(url: string, server: TestServer, task: string) {
+  const cli = spawn(process.execPath, [cliBin, "run", url, task], { env: { ...process.env, SDCI_TOKEN: server.token } });
+  const seen = { stdout: "", stderr: "" };
+  cli.stdout.on("data", (chunk) => (seen.stdout += chunk));
+  cli.stderr.on("data", (chunk) => (seen.stderr += chunk));
+  return { cli, seen, exited: once(cli, "exit") as Promise<[number | null]> };
+}
+
+async function statusOfRun(server: TestServer, id: string): Promise<string> {
+  return ((await (await fetch(`${server.url}/v1/runs/${id}`, { headers: server.auth })).json()) as { status: string }).status;
+}
+
+test("Ctrl-C twice before the run's first event has come: the CLI waits for the run's id, cancels it, then leaves with 130", async () => {
+  const server = await startTestServer({ tasks: { slow: "echo ready; sleep 6; echo done" } });
+  const proxy = await controlledProxy(server.url);
+  try {
+    proxy.hold();
+    const { cli, seen, exited } = runThrough(proxy.url, server, "slow");
+    // The server has started the run; the CLI has not heard of it.
+    const runId = await waitFor(async () => {
+      const status = (await (await fetch(`${server.url}/v1/status`, { headers: server.auth })).json()) as { busy: { id: string } | null };
+      return status.busy?.id;
+    });
+    assert.ok(runId);
+    await sleep(100);
+    cli.kill("SIGINT");
+    await sleep(50);
+    cli.kill("SIGINT");
+    await sleep(300);
+    proxy.release();
+    const [code] = await exited;
+    assert.equal(code, 130, seen.stderr);
+    assert.match(seen.stderr, new RegExp(`run ${runId} is being cancelled on the server`));
+    assert.ok(await waitFor(async () => (await statusOfRun(server, runId)) === "cancelled", 5000), "the run was not cancelled");
+  } finally {
+    proxy.close();
+    await server.stop();
+  }
+});
+
+test("a Ctrl-C while the link to the server is down is sent once it is back: the run is cancelled, and the CLI says so", async () => {
+  const server = await startTestServer({ tasks: { slow: "echo ready; sleep 6; echo done" } });
+  const proxy = await controlledProxy(server.url);
+  try {
+    const { cli, seen, exited } = runThrough(proxy.url, server, "slow");
+    await waitFor(() => seen.stdout.includes("ready"));
+    proxy.down();
+    await sleep(100);
+    cli.kill("SIGINT");
+    await sleep(1000);
+    proxy.up();
+    const [code] = await exited;
+    assert.equal(code, 128 + 15, seen.stderr);
+    assert.doesNotMatch(seen.stdout, /done/);
+    assert.match(seen.stderr, /task 'slow' cancelled/);
+  } finally {
+    proxy.close();
+    await server.stop();
+  }
+});
+

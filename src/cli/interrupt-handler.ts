@@ -1,27 +1,66 @@
+import { setTimeout as sleep } from "node:timers/promises";
+
+/** What one cancel request got: the server took it, the run had ended already, or a refusal that no retry mends. */
+export type CancelAnswer = "accepted" | "ended" | "refused";
+
+/** Sends one cancel request; throws when it did not get through (no connection, a 5xx). */
+export type SendCancel = (runId: string) => Promise<CancelAnswer>;
+
+const RETRY_MS = [250, 500, 1000, 2000];
+
+/** As long as the CLI keeps reconnecting to follow a run: a server restart, a network hiccup. */
+const DEFAULT_RETRY_WINDOW_MS = 60_000;
+
+/** How long a second Ctrl-C waits for the cancel to reach the server before it leaves anyway. */
+const DEFAULT_LEAVE_WAIT_MS = 10_000;
+
 /**
  * Ctrl-C while a run is followed: the first cancels the run on the server and keeps showing
- * its output until the `exit` event; the second stops waiting at once (exit 130). A Ctrl-C
- * that comes before the run's id is known cancels the run as soon as the id arrives.
+ * its output until the `exit` event; the second stops waiting (exit 130) as soon as the server
+ * has the cancel; a third leaves at once. A Ctrl-C that comes before the run's id is known
+ * cancels the run as soon as the id arrives, and a cancel that does not get through (the link
+ * is down) is sent again until it does. What the CLI says on leaving is what it knows: that
+ * the run is being cancelled, or that it may go on.
  */
 export class InterruptHandler {
   #runId: string | undefined;
   #count = 0;
+  #disposed = false;
+  /** Settles with whether the server has the cancel; made on the first Ctrl-C once the id is known. */
+  #cancelled: Promise<boolean> | undefined;
+  #confirmed = false;
+  readonly #idKnown: Promise<string>;
+  #resolveId!: (runId: string) => void;
   readonly #stderr: NodeJS.WritableStream;
-  readonly #cancel: (runId: string) => Promise<void>;
+  readonly #serverUrl: string;
+  readonly #send: SendCancel;
+  readonly #retryWindowMs: number;
+  readonly #leaveWaitMs: number;
   readonly #onSigint = () => this.#interrupted();
 
-  constructor(stderr: NodeJS.WritableStream, cancel: (runId: string) => Promise<void>) {
+  constructor(
+    stderr: NodeJS.WritableStream,
+    serverUrl: string,
+    send: SendCancel,
+    { retryWindowMs = DEFAULT_RETRY_WINDOW_MS, leaveWaitMs = DEFAULT_LEAVE_WAIT_MS } = {},
+  ) {
     this.#stderr = stderr;
-    this.#cancel = cancel;
+    this.#serverUrl = serverUrl;
+    this.#send = send;
+    this.#retryWindowMs = retryWindowMs;
+    this.#leaveWaitMs = leaveWaitMs;
+    this.#idKnown = new Promise((resolve) => (this.#resolveId = resolve));
     process.on("SIGINT", this.#onSigint);
   }
 
   runStarted(runId: string): void {
     this.#runId = runId;
-    if (this.#count > 0) void this.#cancel(runId);
+    this.#resolveId(runId);
+    if (this.#count > 0) this.#startCancel(runId);
   }
 
   dispose(): void {
+    this.#disposed = true;
     process.off("SIGINT", this.#onSigint);
   }
 
@@ -29,11 +68,52 @@ export class InterruptHandler {
     this.#count += 1;
     if (this.#count === 1) {
       this.#stderr.write("sdci-cli: cancelling the run on the server; Ctrl-C again to stop waiting\n");
-      if (this.#runId) void this.#cancel(this.#runId);
+      if (this.#runId) this.#startCancel(this.#runId);
       return;
     }
+    if (this.#count === 2) {
+      void this.#leaveOnceCancelled();
+      return;
+    }
+    this.#leave(false);
+  }
+
+  #startCancel(runId: string): void {
+    this.#cancelled ??= this.#sendUntilAnswered(runId).then((confirmed) => (this.#confirmed = confirmed));
+  }
+
+  async #sendUntilAnswered(runId: string): Promise<boolean> {
+    const deadline = Date.now() + this.#retryWindowMs;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const answer = await this.#send(runId);
+        if (answer === "refused") this.#stderr.write(`sdci-cli: the server refused to cancel run ${runId}; it goes on\n`);
+        return answer !== "refused";
+      } catch {
+        if (this.#disposed || Date.now() > deadline) return false;
+        await sleep(RETRY_MS[Math.min(attempt, RETRY_MS.length - 1)]);
+      }
+    }
+  }
+
+  /** The second Ctrl-C: leaves once the server has the cancel, or after a bounded wait for it. */
+  async #leaveOnceCancelled(): Promise<void> {
+    if (this.#confirmed) return this.#leave(true);
+    this.#stderr.write("sdci-cli: making sure the server has the cancel; Ctrl-C again to leave now\n");
+    const cancelled = this.#idKnown.then(() => this.#cancelled ?? false);
+    this.#leave(await Promise.race([cancelled, sleep(this.#leaveWaitMs, false, { ref: false })]));
+  }
+
+  #leave(cancelled: boolean): void {
     const which = this.#runId ? `run ${this.#runId}` : "the run";
-    this.#stderr.write(`sdci-cli: stopped waiting; ${which} is being cancelled on the server\n`);
+    if (cancelled) {
+      this.#stderr.write(`sdci-cli: stopped waiting; ${which} is being cancelled on the server\n`);
+    } else {
+      const how = this.#runId
+        ? ` (cancel it with: sdci-cli cancel ${this.#serverUrl} ${this.#runId})`
+        : ` (see: sdci-cli runs ${this.#serverUrl})`;
+      this.#stderr.write(`sdci-cli: stopped waiting; the cancel has not reached the server, so ${which} may go on${how}\n`);
+    }
     process.exit(130);
   }
 }

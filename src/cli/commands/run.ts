@@ -21,8 +21,9 @@ export class RunCommand extends ServerCommand {
       to a minute; the run itself goes on on the server whatever happens to the connection.
 
       Ctrl-C once cancels the run on the server (SIGTERM to its process group, SIGKILL after the
-      server's grace) and keeps showing its output until it has ended; Ctrl-C again stops
-      waiting at once (exit 130) while the cancellation goes on on the server.
+      server's grace) and keeps showing its output until it has ended; a cancel that cannot
+      reach the server is sent again. Ctrl-C again stops waiting (exit 130) once the server has
+      the cancel; a third time leaves at once.
     `,
     examples: [
       ["Deploy version v1.2.3", "$0 run http://127.0.0.1:8842 deploy v1.2.3"],
@@ -37,12 +38,14 @@ export class RunCommand extends ServerCommand {
   protected async run(): Promise<number> {
     const { createApiClient } = await import("../api-client.js");
     const client = createApiClient(this.serverUrl, await this.resolveToken());
-    const interrupts = new InterruptHandler(this.context.stderr, (id) =>
-      client.POST("/v1/runs/{id}/cancel", { params: { path: { id } } }).then(
-        () => {},
-        () => {},
-      ),
-    );
+    const interrupts = new InterruptHandler(this.context.stderr, this.serverUrl, async (id) => {
+      const { response } = await client.POST("/v1/runs/{id}/cancel", { params: { path: { id } } });
+      if (response.status === 202) return "accepted";
+      if (response.status === 409) return "ended";
+      // A server restarting or a proxy between: worth another try.
+      if (response.status >= 500 || response.status === 429) throw new Error(`answered ${response.status}`);
+      return "refused";
+    });
     try {
       return await this.#startAndFollow(client, interrupts);
     } finally {
