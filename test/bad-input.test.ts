@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { once } from "node:events";
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import http from "node:http";
 import net, { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -295,5 +296,36 @@ test("a program that answers in something other than HTTP, or a 502 with no reas
     garbage.close();
     badGateway.close();
     rmSync(dirname(file), { recursive: true, force: true });
+  }
+});
+
+test("sdci-cli run against a server whose answer is not an sdci-server's stream: one line, never a loop or a TypeError", async () => {
+  const answers: Record<string, { type: string; body: string }> = {
+    "a web page": { type: "text/html", body: "<html><body>It works!</body></html>" },
+    "an output event of the wrong shape": {
+      type: "text/event-stream",
+      body: 'id: 1\nevent: run\ndata: {"id":"x"}\n\nid: 2\nevent: output\ndata: {"stream":"stdout","text":5}\n\n',
+    },
+    "an exit event with no data": { type: "text/event-stream", body: 'id: 1\nevent: run\ndata: {"id":"x"}\n\nid: 2\nevent: exit\ndata: null\n\n' },
+    "a run event that is not JSON": { type: "text/event-stream", body: "id: 1\nevent: run\ndata: {oops\n\n" },
+  };
+  for (const [what, { type, body }] of Object.entries(answers)) {
+    const fake = http.createServer((request, response) => {
+      request.resume();
+      response.writeHead(200, { "Content-Type": type }).end(body);
+    });
+    fake.listen(0, "127.0.0.1");
+    await once(fake, "listening");
+    const url = `http://127.0.0.1:${(fake.address() as net.AddressInfo).port}`;
+    try {
+      const started = performance.now();
+      const cli = await runCli(["run", url, "hello"], { SDCI_TOKEN: "x".repeat(32), SDCI_ANSWER_TIMEOUT: "5" });
+      assert.equal(cli.code, 1, `${what}: ${cli.stderr}`);
+      assert.match(cli.stderr, /^sdci-cli: [^\n]*(is it an sdci-server\?)[^\n]*\n$/, `${what}: ${cli.stderr}`);
+      assert.ok(performance.now() - started < 10_000, `${what}: took ${performance.now() - started} ms`);
+    } finally {
+      fake.closeAllConnections();
+      fake.close();
+    }
   }
 });

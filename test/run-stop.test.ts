@@ -402,3 +402,23 @@ test("a Ctrl-C while the link to the server is down is sent once it is back: the
   }
 });
 
+
+test("a connection lost before the run's first event: the CLI does not claim the run never started", async () => {
+  const server = await startTestServer({ tasks: { slow: "echo ready; sleep 1; echo done" } });
+  const proxy = await controlledProxy(server.url);
+  try {
+    proxy.hold();
+    const { seen, exited } = runThrough(proxy.url, server, "slow");
+    await waitFor(async () => {
+      const status = (await (await fetch(`${server.url}/v1/status`, { headers: server.auth })).json()) as { busy: unknown };
+      return status.busy !== null;
+    });
+    proxy.down();
+    const [code] = await exited;
+    assert.equal(code, 1);
+    assert.match(seen.stderr, /dropped before the run's first event, so the run may have started or not \(see: sdci-cli runs http/);
+  } finally {
+    proxy.close();
+    await server.stop();
+  }
+});

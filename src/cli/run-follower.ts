@@ -52,21 +52,27 @@ export async function followRun(options: FollowRunOptions): Promise<ExitEvent> {
           attempt = 0;
           droppedAt = undefined;
           if (event.event === "run") {
-            runId = (JSON.parse(event.data) as { id: string }).id;
+            runId = eventData(event, isRunData, serverUrl).id;
             options.onRunId?.(runId);
           } else if (event.event === "output") {
-            const output = JSON.parse(event.data) as OutputEvent;
+            const output = eventData(event, isOutputEvent, serverUrl);
             (output.stream === "stderr" ? options.stderr : options.stdout).write(output.text);
           } else if (event.event === "exit") {
-            return JSON.parse(event.data) as ExitEvent;
+            return eventData(event, isExitEvent, serverUrl);
           }
         }
-      } catch {
+      } catch (error) {
+        // An answer no sdci-server gives: reconnecting would only get it again.
+        if (error instanceof CliError) throw error;
         // The connection broke mid-stream, or went quiet for longer than the API client's idle
         // timeout (the server's keepalive, every 15 s by default, keeps a live one busier): reconnect below.
       }
     }
-    if (!runId) throw new CliError(`the connection to ${serverUrl} dropped before the run started`);
+    if (!runId) {
+      throw new CliError(
+        `the connection to ${serverUrl} dropped before the run's first event, so the run may have started or not (see: sdci-cli runs ${serverUrl})`,
+      );
+    }
     droppedAt ??= Date.now();
     if (Date.now() - droppedAt > (options.reconnectWindowMs ?? DEFAULT_RECONNECT_WINDOW_MS)) {
       throw new CliError(
@@ -93,7 +99,7 @@ async function reopen(
       parseAs: "stream",
     });
     if (response.status === 204) return "finished";
-    if (response.ok && data) return data;
+    if (response.ok && data) return eventStream(response, data, serverUrl);
     // A client error will not mend itself by retrying; a server or network one may.
     if (response.status >= 400 && response.status < 500) throw apiFailure(response, error, serverUrl, `run ${runId}`);
     return undefined;
@@ -103,6 +109,41 @@ async function reopen(
     return undefined;
   }
 }
+
+/** The body of a 200 that should be a run's events; anything else is not an sdci-server's answer. */
+export function eventStream(response: Response, body: ReadableStream<Uint8Array>, serverUrl: string): ReadableStream<Uint8Array> {
+  const type = response.headers.get("content-type") ?? "";
+  if (type.split(";")[0]?.trim().toLowerCase() === "text/event-stream") return body;
+  body.cancel().catch(() => {});
+  throw new CliError(`${serverUrl} answered ${response.status} but not with an event stream (is it an sdci-server?)`);
+}
+
+type SseEvent = { event?: string; data: string };
+
+/** An event's data, parsed and checked; an event no sdci-server sends ends the command. */
+function eventData<T>(event: SseEvent, isValid: (value: unknown) => value is T, serverUrl: string): T {
+  let value: unknown;
+  try {
+    value = JSON.parse(event.data);
+  } catch {
+    value = undefined;
+  }
+  if (!isValid(value)) throw new CliError(`${serverUrl} sent a '${event.event}' event that is not valid (is it an sdci-server?)`);
+  return value;
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null;
+
+const isRunData = (value: unknown): value is { id: string } => isRecord(value) && typeof value.id === "string";
+
+const isOutputEvent = (value: unknown): value is OutputEvent =>
+  isRecord(value) && (value.stream === "stdout" || value.stream === "stderr") && typeof value.text === "string";
+
+const isExitEvent = (value: unknown): value is ExitEvent =>
+  isRecord(value) &&
+  typeof value.status === "string" &&
+  (value.exitCode === null || typeof value.exitCode === "number") &&
+  (value.signal === null || typeof value.signal === "string");
 
 /** A run that ended while we were away, after we had every event: its exit from the record. */
 async function finishedExit(client: ApiClient, serverUrl: string, runId: string): Promise<ExitEvent> {

@@ -55,7 +55,7 @@ export class RunCommand extends ServerCommand {
 
   async #startAndFollow(client: ApiClient, interrupts: InterruptHandler): Promise<number> {
     const { apiFailure } = await import("../api-client.js");
-    const { exitCodeOf, followRun } = await import("../run-follower.js");
+    const { eventStream, exitCodeOf, followRun } = await import("../run-follower.js");
     const { data, error, response } = await client.POST("/v1/tasks/{task}/runs", {
       params: { path: { task: this.task } },
       body: { params: this.params },
@@ -66,7 +66,7 @@ export class RunCommand extends ServerCommand {
     const exit = await followRun({
       client,
       serverUrl: this.serverUrl,
-      firstStream: data,
+      firstStream: eventStream(response, data, this.serverUrl),
       stdout: this.context.stdout,
       stderr: this.context.stderr,
       onRunId: (id) => interrupts.runStarted(id),
