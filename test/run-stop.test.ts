@@ -416,7 +416,7 @@ test("a connection lost before the run's first event: the CLI does not claim the
     proxy.down();
     const [code] = await exited;
     assert.equal(code, 1);
-    assert.match(seen.stderr, /dropped before the run's first event, so the run may have started or not \(see: sdci-cli runs http/);
+    assert.match(seen.stderr, /^sdci-cli: the connection to http\S+ was lost before its answer, so the run may have started or not \(see: sdci-cli runs http/);
   } finally {
     proxy.close();
     await server.stop();

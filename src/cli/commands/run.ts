@@ -1,5 +1,6 @@
 import { Command, Option } from "clipanion";
 import type { ApiClient } from "../api-client.js";
+import { CliError, describeFailure } from "../cli-error.js";
 import { InterruptHandler } from "../interrupt-handler.js";
 import { ServerCommand } from "../server-command.js";
 
@@ -56,12 +57,16 @@ export class RunCommand extends ServerCommand {
   async #startAndFollow(client: ApiClient, interrupts: InterruptHandler): Promise<number> {
     const { apiFailure } = await import("../api-client.js");
     const { eventStream, exitCodeOf, followRun } = await import("../run-follower.js");
-    const { data, error, response } = await client.POST("/v1/tasks/{task}/runs", {
-      params: { path: { task: this.task } },
-      body: { params: this.params },
-      headers: { Accept: "text/event-stream" },
-      parseAs: "stream",
-    });
+    const { data, error, response } = await client
+      .POST("/v1/tasks/{task}/runs", {
+        params: { path: { task: this.task } },
+        body: { params: this.params },
+        headers: { Accept: "text/event-stream" },
+        parseAs: "stream",
+      })
+      .catch((failure: unknown) => {
+        throw lostAfterAsking(failure, this.serverUrl) ?? failure;
+      });
     if (!response.ok || !data) throw apiFailure(response, error, this.serverUrl, `task '${this.task}'`);
     const exit = await followRun({
       client,
@@ -79,4 +84,16 @@ export class RunCommand extends ServerCommand {
     }
     return code;
   }
+}
+
+/**
+ * A request that reached the server and then lost its answer (the connection closed, or no
+ * answer came in time) may have started the run: say so, never that it could not be reached.
+ */
+function lostAfterAsking(failure: unknown, serverUrl: string): CliError | undefined {
+  const code = (failure as { cause?: NodeJS.ErrnoException }).cause?.code;
+  const maybe = `so the run may have started or not (see: sdci-cli runs ${serverUrl})`;
+  if (code === "ECONNRESET" || code === "UND_ERR_SOCKET") return new CliError(`the connection to ${serverUrl} was lost before its answer, ${maybe}`);
+  if (code === "UND_ERR_HEADERS_TIMEOUT") return new CliError(`${describeFailure(failure, serverUrl)}, ${maybe}`);
+  return undefined;
 }
