@@ -111,6 +111,31 @@ test("a task that exits while a background child holds its output is reported su
   }
 });
 
+test("a cancel after the task has exited, while its run waits for a background child's output, gets 409: nothing is stopped", async () => {
+  const server = await startTestServer({ tasks: { target: '(sleep 30; echo late) & echo $! > "$1"; echo leader-done; exit 0' } });
+  const pidFile = join(server.root, "pids");
+  try {
+    const started = await fetch(`${server.url}/v1/tasks/target/runs`, {
+      method: "POST",
+      headers: { ...server.auth, "Content-Type": "application/json" },
+      body: JSON.stringify({ params: [pidFile] }),
+    });
+    const { run } = (await started.json()) as { run: { id: string } };
+    await waitFor(async () => (await (await fetch(`${server.url}/v1/runs/${run.id}/log`, { headers: server.auth })).text()).includes("leader-done"));
+    const cancel = await fetch(`${server.url}/v1/runs/${run.id}/cancel`, { method: "POST", headers: server.auth });
+    assert.equal(cancel.status, 409, await cancel.text());
+    assert.equal(await waitFor(async () => {
+      const status = await statusOfRun(server, run.id);
+      return status === "running" ? undefined : status;
+    }, 5000), "succeeded");
+    const [child] = pidsIn(pidFile);
+    assert.ok(child && alive(child), "the task's background child is left running, as after any run");
+  } finally {
+    for (const pid of pidsIn(pidFile)) if (alive(pid)) process.kill(pid, "SIGKILL");
+    await server.stop();
+  }
+});
+
 test("kill -9 of the server mid-run: after a restart the run is interrupted with its output, its processes are gone, and a new run is accepted (AC7)", async () => {
   // Ignores SIGPIPE: its output pipe breaks with the server, and it must outlive the server.
   const tasks = {

@@ -52,7 +52,8 @@ type ServerStop = StopReason | "failed";
 interface ActiveRun {
   record: RunRecord;
   child: ChildProcess;
-  stop(reason: ServerStop, why: string): void;
+  /** False when the task had already exited on its own: nothing is stopped then. */
+  stop(reason: ServerStop, why: string): boolean;
   done: Promise<RunRecord>;
 }
 
@@ -92,12 +93,12 @@ export class TaskRunner {
     }
   }
 
-  /** Stops a running run (its whole process group); false when it is not running. */
+  /**
+   * Stops a running run (its whole process group); false when it is not running, or when its
+   * task has exited and only its output is still being drained (its outcome is decided).
+   */
   stop(id: string, reason: StopReason): boolean {
-    const active = this.#active.get(id);
-    if (!active) return false;
-    active.stop(reason, this.#explain(reason));
-    return true;
+    return this.#active.get(id)?.stop(reason, this.#explain(reason)) ?? false;
   }
 
   /** Stops every run and waits until each has written its `exit` event. */
@@ -153,13 +154,16 @@ export class TaskRunner {
     let stoppedAt = 0;
     let leaderExited = false;
     let cancelKill = () => {};
-    const stop = (reason: ServerStop, why: string) => {
+    const stop = (reason: ServerStop, why: string): boolean => {
+      // Already being stopped: this stop is in effect too.
+      if (stopReason) return true;
       // Once the task has exited on its own, its status is already decided.
-      if (stopReason || leaderExited || child.pid === undefined) return;
+      if (leaderExited || child.pid === undefined) return false;
       stopReason = reason;
       stopWhy = why;
       stoppedAt = performance.now();
       cancelKill = terminateGroup(child.pid, killGraceMs);
+      return true;
     };
     const timeout =
       taskTimeoutMs > 0 ? setTimeout(() => stop("timed_out", this.#explain("timed_out")), taskTimeoutMs) : undefined;

@@ -306,7 +306,8 @@ export function runRoutes({ catalog, runner, store, follow, streams }: RunRoutes
     if (runner.stop(id, "cancelled")) return c.json((await store.get(id))!, 202);
     const run = await store.get(id);
     if (!run) return problemResponse("not-found", "no such run") as never;
-    return problemResponse("conflict", `the run has already ended (${run.status})`) as never;
+    const ended = run.status === "running" ? "its task has exited, and the run is being finished" : `the run has already ended (${run.status})`;
+    return problemResponse("conflict", ended) as never;
   });
 
   router.openapi(getRun, async (c) => {
