@@ -139,7 +139,8 @@ test("a cancel after the task has exited, while its run waits for a background c
 test("kill -9 of the server mid-run: after a restart the run is interrupted with its output, its processes are gone, and a new run is accepted (AC7)", async () => {
   // Ignores SIGPIPE: its output pipe breaks with the server, and it must outlive the server.
   const tasks = {
-    target: `trap '' PIPE; echo $$ > "$1"; for i in $(seq 1 1000); do echo "line $i"; sleep 0.05; done`,
+    // The child started with `env -i` does not carry SDCI_RUN_ID (nor would one run through sudo).
+    target: `trap '' PIPE; echo $$ > "$1"; env -i sleep 300 & echo $! >> "$1"; for i in $(seq 1 1000); do echo "line $i"; sleep 0.05; done`,
     quick: "echo ok",
   };
   const first = await startTestServer({ tasks, keep: true });
@@ -149,8 +150,9 @@ test("kill -9 of the server mid-run: after a restart the run is interrupted with
   const runId = seen[0]!.data.id as string;
   first.process.kill("SIGKILL");
   await once(first.process, "exit");
-  const [taskPid] = pidsIn(pidFile);
+  const [taskPid, unmarkedPid] = pidsIn(pidFile);
   assert.ok(taskPid && alive(taskPid), "the task should still run after the server died");
+  assert.ok(unmarkedPid && alive(unmarkedPid), "so should its child");
   const second = await startTestServer({ root: first.root });
   try {
     const run = (await (await fetch(`${second.url}/v1/runs/${runId}`, { headers: second.auth })).json()) as {
@@ -166,6 +168,7 @@ test("kill -9 of the server mid-run: after a restart the run is interrupted with
     assert.equal(replay.at(-1)!.event, "exit");
     assert.equal(replay.at(-1)!.data.status, "interrupted");
     assert.ok(await waitFor(() => !alive(taskPid), 2000), "the orphaned task survived the restart");
+    assert.ok(await waitFor(() => !alive(unmarkedPid), 2000), "the task's child without SDCI_RUN_ID survived the restart");
     await nextRunAccepted(second);
   } finally {
     await second.stop();

@@ -42,23 +42,56 @@ export async function waitForGroupExit(pid: number, ms: number): Promise<boolean
 }
 
 /**
- * Kills every process that still carries `SDCI_RUN_ID=<runId>` in its environment: what a
- * run left behind when the server died without stopping it (a task's children inherit the
- * variable, so the whole tree is found even after it was re-parented). Linux /proc only.
+ * Kills what a run left behind when the server died without stopping it: every process that
+ * still carries `SDCI_RUN_ID=<runId>` in its environment (a task's children inherit it, so the
+ * tree is found even after it was re-parented), and every process in the process group of
+ * one of those (a child started with `env -i` or through sudo lost the variable but not the
+ * group). Groups are found from live marked processes only, so a reused group number is never
+ * hit. Linux /proc only. Returns how many processes were killed.
  */
 export async function killLeftoversOfRun(runId: string): Promise<number> {
   const marker = Buffer.from(`SDCI_RUN_ID=${runId}\0`);
-  let killed = 0;
-  const pids = (await readdir("/proc").catch(() => [] as string[])).filter((name) => /^\d+$/.test(name));
-  for (const pid of pids) {
+  const processes = await listProcesses();
+  const marked = new Set<number>();
+  const groups = new Set<number>();
+  for (const { pid, group } of processes) {
     const environ = await readFile(`/proc/${pid}/environ`).catch(() => null);
     if (!environ || environ.indexOf(marker) < 0) continue;
+    marked.add(pid);
+    groups.add(group);
+  }
+  // Never the server's own group, whatever a task did to land in it.
+  groups.delete(await groupOf(process.pid));
+  groups.delete(0);
+  let killed = 0;
+  for (const { pid, group } of processes) {
+    if (!marked.has(pid) && !groups.has(group)) continue;
     try {
-      process.kill(Number(pid), "SIGKILL");
+      process.kill(pid, "SIGKILL");
       killed += 1;
     } catch {
       // Gone already, or not ours to kill.
     }
   }
   return killed;
+}
+
+/** Every process, with its process group, from /proc. */
+async function listProcesses(): Promise<Array<{ pid: number; group: number }>> {
+  const names = (await readdir("/proc").catch(() => [] as string[])).filter((name) => /^\d+$/.test(name));
+  const found: Array<{ pid: number; group: number }> = [];
+  for (const name of names) {
+    const group = await groupOf(Number(name));
+    if (group >= 0) found.push({ pid: Number(name), group });
+  }
+  return found;
+}
+
+/** A process's group from /proc/<pid>/stat (its 5th field), or -1 when it is gone. */
+async function groupOf(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => "");
+  // The command name (2nd field) is in parentheses and may hold spaces: count from its end.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const group = Number(fields[2]);
+  return Number.isInteger(group) && stat ? group : -1;
 }
