@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { once } from "node:events";
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { request } from "node:http";
+import { createConnection } from "node:net";
 import { join } from "node:path";
 import { test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -84,6 +85,32 @@ test("an upload cut short by a stopping server gets 503 with the reason, and lea
     const releases = join(server.uploadsDir, "releases");
     assert.deepEqual(existsSync(releases) ? readdirSync(releases) : [], [], "nothing may be left of the upload");
   } finally {
+    await server.stop();
+  }
+});
+
+test("a client that never closes its side after an answered CONNECT or malformed request does not keep the server from stopping", { timeout: 20_000 }, async () => {
+  const server = await startTestServer();
+  const sockets: import("node:net").Socket[] = [];
+  try {
+    for (const request of ["CONNECT 127.0.0.1:22 HTTP/1.1\r\nHost: 127.0.0.1:22\r\n\r\n", "GARBAGE\r\n\r\n"]) {
+      const { hostname, port } = new URL(server.url);
+      const socket = createConnection({ host: hostname, port: Number(port), allowHalfOpen: true });
+      socket.on("error", () => {});
+      sockets.push(socket);
+      let answer = "";
+      socket.on("data", (chunk: Buffer) => (answer += chunk.toString("latin1")));
+      socket.write(request);
+      await once(socket, "end");
+      assert.match(answer, /^HTTP\/1\.1 4\d\d /);
+    }
+    const signalled = performance.now();
+    server.process.kill("SIGTERM");
+    const [code] = (await once(server.process, "exit")) as [number];
+    assert.equal(code, 0);
+    assert.ok(performance.now() - signalled < 4000, `the server took ${Math.round(performance.now() - signalled)} ms to stop`);
+  } finally {
+    for (const socket of sockets) socket.destroy();
     await server.stop();
   }
 });

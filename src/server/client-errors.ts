@@ -27,21 +27,35 @@ export function answerClientErrors(server: Server): void {
   // the connection unanswered when nothing listens.
   server.on("connect", (_request, socket: Duplex) => {
     socket.on("error", () => {});
-    answerAndClose(socket, "method-not-allowed", "CONNECT: this is not a proxy");
+    // RFC 9110 15.5.6: a 405 names the methods the server does take.
+    answerAndClose(socket, "method-not-allowed", "CONNECT: this is not a proxy", { Allow: "GET, HEAD, POST, PUT" });
   });
 }
 
-/** A problem+json answer written straight to the socket, which is then closed. */
-function answerAndClose(socket: Duplex, kind: ProblemKind, detail: string): void {
+/** How long a client has to take an answer written straight to its socket before it is closed. */
+const ANSWER_LINGER_MS = 1000;
+
+/**
+ * A problem+json answer written straight to the socket, which is then closed. Ending it only
+ * closes the server's side: the server allows half-open connections and no HTTP timeout
+ * watches this socket any more, so a client that never closes its own would hold it (and
+ * a stopping server) for ever. What the client still sends is read and dropped meanwhile, so
+ * the close comes as a FIN, not a reset that could cost the client the answer.
+ */
+function answerAndClose(socket: Duplex, kind: ProblemKind, detail: string, headers: Record<string, string> = {}): void {
   const body = JSON.stringify(problemBody(kind, detail));
   const { status, title } = PROBLEMS[kind];
+  const extra = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`);
+  socket.resume();
   socket.end(
     `HTTP/1.1 ${status} ${title}\r\n` +
       "Content-Type: application/problem+json\r\n" +
       `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+      extra.join("") +
       "Connection: close\r\n\r\n" +
       body,
   );
+  setTimeout(() => socket.destroy(), ANSWER_LINGER_MS).unref();
 }
 
 function clientErrorDetail(kind: ProblemKind): string {
