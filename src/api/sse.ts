@@ -54,9 +54,16 @@ export function followRunLog(log: RunEventLog, startOffset: number, options: Rea
     await handle?.close();
   };
 
+  let streamController: ReadableStreamDefaultController<Uint8Array> | undefined;
   const abandon = () => {
     cancelled = true;
     closeFile().catch(() => {});
+    // Whoever still reads it gets an end, never a stream that stays silent.
+    try {
+      streamController?.close();
+    } catch {
+      // Closed or failed already.
+    }
   };
   if (options.abandoned?.aborted) abandon();
   else options.abandoned?.addEventListener("abort", abandon, { once: true });
@@ -94,6 +101,7 @@ export function followRunLog(log: RunEventLog, startOffset: number, options: Rea
   return new ReadableStream<Uint8Array>(
     {
       async start(controller) {
+        streamController = controller;
         try {
           const handle = await open(log.path, "r");
           // Abandoned while the file was being opened: nothing else would close it.

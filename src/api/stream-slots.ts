@@ -56,7 +56,9 @@ export function slotForResponse(slots: StreamSlots, outgoing: ServerResponse | u
   if (!release) return null;
   const closed = new AbortController();
   if (outgoing) {
-    if (!outgoing.socket || outgoing.socket.destroyed || outgoing.destroyed) closed.abort();
+    // The request's socket: a pipelined answer waiting its turn has none of its own yet.
+    const socket = outgoing.req?.socket ?? outgoing.socket;
+    if (!socket || socket.destroyed || outgoing.destroyed) closed.abort();
     else outgoing.once("close", () => closed.abort());
   }
   return { release, closed: closed.signal };
