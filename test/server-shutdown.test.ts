@@ -10,7 +10,7 @@ import { test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { openSocket, readResponse, requestHead } from "./helpers/raw-http.js";
 import { startTestServer } from "./helpers/server.js";
-import { alive } from "./helpers/wait.js";
+import { alive, waitFor } from "./helpers/wait.js";
 
 test("a run asked for on an open connection while the server stops gets 503, and no task starts to outlive the server", async () => {
   const server = await startTestServer({ tasks: { lingering: 'echo $$ > "$1"; exec sleep 60' } });
@@ -27,7 +27,7 @@ test("a run asked for on an open connection while the server stops gets 503, and
     socket.write(head.slice(0, 20));
     await sleep(200);
     server.process.kill("SIGTERM");
-    await sleep(300);
+    assert.ok(await waitFor(() => /"msg":"stopping"/.test(server.output()), 5000), "the server began to stop");
     socket.write(head.slice(20) + body);
     const answer = await readResponse(socket);
     assert.equal(answer.status, 503, answer.body);

@@ -3,6 +3,9 @@ import { setTimeout as sleep } from "node:timers/promises";
 /** What one cancel request got: the server took it, the run had ended already, or a refusal that no retry mends. */
 export type CancelAnswer = "accepted" | "ended" | "refused";
 
+/** What became of a cancel: an answer, or none within the retry window. */
+type CancelOutcome = CancelAnswer | "unreached";
+
 /** Sends one cancel request; throws when it did not get through (no connection, a 5xx). */
 export type SendCancel = (runId: string) => Promise<CancelAnswer>;
 
@@ -26,9 +29,9 @@ export class InterruptHandler {
   #runId: string | undefined;
   #count = 0;
   #disposed = false;
-  /** Settles with whether the server has the cancel; made on the first Ctrl-C once the id is known. */
-  #cancelled: Promise<boolean> | undefined;
-  #confirmed = false;
+  /** Settles with what became of the cancel; made on the first Ctrl-C once the id is known. */
+  #cancelled: Promise<CancelOutcome> | undefined;
+  #outcome: CancelOutcome | undefined;
   readonly #idKnown: Promise<string>;
   #resolveId!: (runId: string) => void;
   readonly #stderr: NodeJS.WritableStream;
@@ -36,21 +39,30 @@ export class InterruptHandler {
   readonly #send: SendCancel;
   readonly #retryWindowMs: number;
   readonly #leaveWaitMs: number;
+  readonly #exit: (code: number) => void;
+  readonly #signals: Pick<NodeJS.Process, "on" | "off">;
   readonly #onSigint = () => this.#interrupted();
 
   constructor(
     stderr: NodeJS.WritableStream,
     serverUrl: string,
     send: SendCancel,
-    { retryWindowMs = DEFAULT_RETRY_WINDOW_MS, leaveWaitMs = DEFAULT_LEAVE_WAIT_MS } = {},
+    {
+      retryWindowMs = DEFAULT_RETRY_WINDOW_MS,
+      leaveWaitMs = DEFAULT_LEAVE_WAIT_MS,
+      exit = (code: number): void => process.exit(code),
+      signals = process as Pick<NodeJS.Process, "on" | "off">,
+    } = {},
   ) {
     this.#stderr = stderr;
     this.#serverUrl = serverUrl;
     this.#send = send;
     this.#retryWindowMs = retryWindowMs;
     this.#leaveWaitMs = leaveWaitMs;
+    this.#exit = exit;
     this.#idKnown = new Promise((resolve) => (this.#resolveId = resolve));
-    process.on("SIGINT", this.#onSigint);
+    this.#signals = signals;
+    signals.on("SIGINT", this.#onSigint);
   }
 
   runStarted(runId: string): void {
@@ -61,7 +73,7 @@ export class InterruptHandler {
 
   dispose(): void {
     this.#disposed = true;
-    process.off("SIGINT", this.#onSigint);
+    this.#signals.off("SIGINT", this.#onSigint);
   }
 
   #interrupted(): void {
@@ -72,48 +84,55 @@ export class InterruptHandler {
       return;
     }
     if (this.#count === 2) {
-      void this.#leaveOnceCancelled();
+      void this.#leaveOnceAnswered();
       return;
     }
-    this.#leave(false);
+    this.#leave(this.#outcome ?? "unreached");
   }
 
   #startCancel(runId: string): void {
-    this.#cancelled ??= this.#sendUntilAnswered(runId).then((confirmed) => (this.#confirmed = confirmed));
+    this.#cancelled ??= this.#sendUntilAnswered(runId).then((outcome) => (this.#outcome = outcome));
   }
 
-  async #sendUntilAnswered(runId: string): Promise<boolean> {
+  async #sendUntilAnswered(runId: string): Promise<CancelOutcome> {
     const deadline = Date.now() + this.#retryWindowMs;
-    for (let attempt = 0; ; attempt++) {
+    for (let attempt = 0; !this.#disposed; attempt++) {
       try {
         const answer = await this.#send(runId);
-        if (answer === "refused") this.#stderr.write(`sdci-cli: the server refused to cancel run ${runId}; it goes on\n`);
-        return answer !== "refused";
+        if (answer === "refused" && !this.#disposed) {
+          this.#stderr.write(`sdci-cli: the server refused to cancel run ${runId}; it goes on\n`);
+        }
+        return answer;
       } catch {
-        if (this.#disposed || Date.now() > deadline) return false;
-        await sleep(RETRY_MS[Math.min(attempt, RETRY_MS.length - 1)]);
+        if (Date.now() > deadline) return "unreached";
+        // Unreferenced: a command that has finished does not wait for the next try.
+        await sleep(RETRY_MS[Math.min(attempt, RETRY_MS.length - 1)], undefined, { ref: false });
       }
     }
+    return "unreached";
   }
 
-  /** The second Ctrl-C: leaves once the server has the cancel, or after a bounded wait for it. */
-  async #leaveOnceCancelled(): Promise<void> {
-    if (this.#confirmed) return this.#leave(true);
+  /** The second Ctrl-C: leaves once the server has answered the cancel, or after a bounded wait. */
+  async #leaveOnceAnswered(): Promise<void> {
+    if (this.#outcome) return this.#leave(this.#outcome);
     this.#stderr.write("sdci-cli: making sure the server has the cancel; Ctrl-C again to leave now\n");
-    const cancelled = this.#idKnown.then(() => this.#cancelled ?? false);
-    this.#leave(await Promise.race([cancelled, sleep(this.#leaveWaitMs, false, { ref: false })]));
+    const answered = this.#idKnown.then(() => this.#cancelled ?? ("unreached" as const));
+    this.#leave(await Promise.race([answered, sleep(this.#leaveWaitMs, "unreached" as const, { ref: false })]));
   }
 
-  #leave(cancelled: boolean): void {
+  #leave(outcome: CancelOutcome): void {
+    // The command has ended on its own meanwhile: its exit code and last words stand.
+    if (this.#disposed) return;
     const which = this.#runId ? `run ${this.#runId}` : "the run";
-    if (cancelled) {
-      this.#stderr.write(`sdci-cli: stopped waiting; ${which} is being cancelled on the server\n`);
-    } else {
-      const how = this.#runId
-        ? ` (cancel it with: sdci-cli cancel ${this.#serverUrl} ${this.#runId})`
-        : ` (see: sdci-cli runs ${this.#serverUrl})`;
-      this.#stderr.write(`sdci-cli: stopped waiting; the cancel has not reached the server, so ${which} may go on${how}\n`);
-    }
-    process.exit(130);
+    const told: Record<CancelOutcome, string> = {
+      accepted: `${which} is being cancelled on the server`,
+      ended: `${which} had already ended on the server, so there was nothing to cancel`,
+      refused: `the server refused to cancel ${which}, so it goes on`,
+      unreached: `the cancel has not reached the server, so ${which} may go on ${
+        this.#runId ? `(cancel it with: sdci-cli cancel ${this.#serverUrl} ${this.#runId})` : `(see: sdci-cli runs ${this.#serverUrl})`
+      }`,
+    };
+    this.#stderr.write(`sdci-cli: stopped waiting; ${told[outcome]}\n`);
+    this.#exit(130);
   }
 }
