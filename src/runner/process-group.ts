@@ -45,9 +45,9 @@ export async function waitForGroupExit(pid: number, ms: number): Promise<boolean
  * Kills what a run left behind when the server died without stopping it: every process that
  * still carries `SDCI_RUN_ID=<runId>` in its environment (a task's children inherit it, so the
  * tree is found even after it was re-parented), and every process in the process group of
- * one of those (a child started with `env -i` or through sudo lost the variable but not the
- * group). Groups are found from live marked processes only, so a reused group number is never
- * hit. Linux /proc only. Returns how many processes were killed.
+ * one of those (a child started with `env -i` lost the variable but not the group). Groups
+ * are found from live marked processes only, so a reused group number is never hit. Linux
+ * /proc only. Returns about how many processes were killed.
  */
 export async function killLeftoversOfRun(runId: string): Promise<number> {
   const marker = Buffer.from(`SDCI_RUN_ID=${runId}\0`);
@@ -64,8 +64,12 @@ export async function killLeftoversOfRun(runId: string): Promise<number> {
   groups.delete(await groupOf(process.pid));
   groups.delete(0);
   let killed = 0;
+  // By group, not by the pids of an earlier scan: no pid reused meanwhile can be hit.
+  for (const group of groups) {
+    if (signalGroup(group, "SIGKILL")) killed += processes.filter((entry) => entry.group === group).length;
+  }
   for (const { pid, group } of processes) {
-    if (!marked.has(pid) && !groups.has(group)) continue;
+    if (!marked.has(pid) || groups.has(group)) continue;
     try {
       process.kill(pid, "SIGKILL");
       killed += 1;
