@@ -71,7 +71,7 @@ export class RunCommand extends ServerCommand {
     const exit = await followRun({
       client,
       serverUrl: this.serverUrl,
-      firstStream: eventStream(response, data, this.serverUrl),
+      firstStream: mayHaveStarted(() => eventStream(response, data, this.serverUrl), this.serverUrl),
       stdout: this.context.stdout,
       stderr: this.context.stderr,
       onRunId: (id) => interrupts.runStarted(id),
@@ -96,4 +96,13 @@ function lostAfterAsking(failure: unknown, serverUrl: string): CliError | undefi
   if (code === "ECONNRESET" || code === "UND_ERR_SOCKET") return new CliError(`the connection to ${serverUrl} was lost before its answer, ${maybe}`);
   if (code === "UND_ERR_HEADERS_TIMEOUT") return new CliError(`${describeFailure(failure, serverUrl)}, ${maybe}`);
   return undefined;
+}
+
+/** A 2xx that is not a run's stream still answered a POST that may have started the run. */
+function mayHaveStarted<T>(read: () => T, serverUrl: string): T {
+  try {
+    return read();
+  } catch (error) {
+    throw new CliError(`${(error as Error).message}, so the run may have started or not (see: sdci-cli runs ${serverUrl})`);
+  }
 }
