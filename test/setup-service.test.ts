@@ -352,3 +352,34 @@ test("uninstall stops, disables and removes one service's unit and env file, and
     rmSync(root, { recursive: true, force: true });
   }
 });
+
+test("a unit of that name that sdci-server did not write is never taken over or removed, with or without --force", async () => {
+  const root = tempRoot();
+  const systemctl = fakeSystemctl();
+  try {
+    // One a package installed, one an admin wrote: systemd loads both kinds by name.
+    mkdirSync(join(root, "lib/systemd/system"), { recursive: true });
+    writeFileSync(join(root, "lib/systemd/system/dbus.service"), "[Service]\nExecStart=/usr/bin/dbus-daemon\n");
+    mkdirSync(join(root, "etc/systemd/system"), { recursive: true });
+    writeFileSync(join(root, "etc/systemd/system/nginx.service"), "[Service]\nExecStart=/usr/sbin/nginx\n");
+    const before = tree(root);
+    for (const name of ["dbus", "nginx"]) {
+      for (const more of [[], ["--force"]]) {
+        const setup = await runServerCommand(setupArgs(root, "--service-name", name, "--systemctl", systemctl.path, ...more), {
+          input: "a-token-0123456789abcdef\ny\n",
+        });
+        assert.equal(setup.code, 1, `${name} ${more}: ${setup.stdout}`);
+        assert.match(setup.stderr, new RegExp(`^sdci-server: ${name}\\.service is already installed \\(.*${name}\\.service\\) and was not written by sdci-server setup: choose another --service-name\\n$`));
+      }
+      const uninstall = await runServerCommand(["uninstall", "--service-name", name, "--root", root, "--systemctl", systemctl.path]);
+      if (name === "nginx") {
+        assert.equal(uninstall.code, 1, uninstall.stdout);
+        assert.match(uninstall.stderr, /nginx\.service was not written by sdci-server setup: nothing removed/);
+      }
+    }
+    assert.deepEqual(tree(root), before);
+    assert.deepEqual(systemctl.calls(), []);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});

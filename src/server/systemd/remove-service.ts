@@ -1,6 +1,6 @@
-import { access } from "node:fs/promises";
+import { access, readFile } from "node:fs/promises";
 import { type ServiceRequest, type SystemdHost, prepareRunner } from "./service-host.js";
-import { environmentFilePath, unitFilePath } from "./service-unit.js";
+import { WRITTEN_BY_SETUP, environmentFilePath, unitFilePath } from "./service-unit.js";
 import { parseServiceName } from "./setup-options.js";
 import type { Step } from "./steps.js";
 
@@ -13,6 +13,10 @@ export async function removeService(request: ServiceRequest, host: SystemdHost):
     const runner = prepareRunner(request, host);
     const serviceName = parseServiceName(request.serviceName);
     const unitName = `${serviceName}.service`;
+    const unit = await readFile(runner.hostPath(unitFilePath(serviceName)), "utf8").catch(() => undefined);
+    if (unit !== undefined && !unit.startsWith(WRITTEN_BY_SETUP)) {
+      throw new Error(`${runner.hostPath(unitFilePath(serviceName))} was not written by sdci-server setup: nothing removed`);
+    }
     const exists = (path: string) => access(runner.hostPath(path)).then(() => true, () => false);
     const hasUnit = await exists(unitFilePath(serviceName));
     const hasEnvironmentFile = await exists(environmentFilePath(serviceName));

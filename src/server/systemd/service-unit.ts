@@ -19,6 +19,9 @@ export interface ServiceSpec {
 /** The variable `sdci-server serve` reads its token from. */
 export const TOKEN_VARIABLE = "SDCI_SERVER_TOKEN";
 
+/** The first words of every unit setup writes: how setup and uninstall know their own. */
+export const WRITTEN_BY_SETUP = "# Written by `sdci-server setup`";
+
 export function unitFilePath(serviceName: string): string {
   return `/etc/systemd/system/${serviceName}.service`;
 }
@@ -48,7 +51,7 @@ export function renderServiceUnit(spec: ServiceSpec): string {
     ].map((argument) => quoteExecArgument("an ExecStart argument", argument)),
   ].join(" ");
   return [
-    `# Written by \`sdci-server setup\`; \`sdci-server uninstall --service-name ${spec.serviceName}\` removes it.`,
+    `${WRITTEN_BY_SETUP}; \`sdci-server uninstall --service-name ${spec.serviceName}\` removes it.`,
     "# The token is in the EnvironmentFile (root only, mode 0600), never in this world-readable file.",
     "[Unit]",
     `Description=SDCI deployment server (${spec.serviceName})`,
