@@ -280,10 +280,11 @@ test("bad values give a one-line reason naming the option, exit 1, and write not
     [{ serviceName: "sdci.service" }, /--service-name takes the name without ".service"/],
     [{ serviceName: "../../etc/passwd" }, /--service-name must be 1 to 64 letters/],
     [{ token: "a", tokenFile: "/nonexistent" }, /give the token one way/],
-    [{ tokenFile: "/nonexistent/token" }, /cannot read --token-file \/nonexistent\/token \(ENOENT\)/],
+    [{ tokenFile: "/nonexistent/token" }, /--token-file \/nonexistent\/token cannot be read \(ENOENT\)/],
     [{ token: "  " }, /the token is empty/],
     [{ token: "tab\tinside-the-token" }, /the token contains a control character/],
     [{ token: "two words-0123456789" }, /the token contains a blank/],
+    [{ token: "tökentökentökentöken" }, /the token contains a non-ASCII character/],
   ];
   try {
     for (const [request, message] of cases) {

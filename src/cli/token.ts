@@ -1,3 +1,4 @@
+import { isSendableToken } from "../token-rules.js";
 import { CliError } from "./cli-error.js";
 
 /**
@@ -34,7 +35,7 @@ export async function resolveToken(
 export function usableToken(raw: string, source: string): string {
   const token = raw.trim();
   if (!token) throw new CliError(`the token from ${source} is empty`);
-  if (/[^\x21-\x7e]/.test(token)) {
+  if (!isSendableToken(token)) {
     throw new CliError(
       `the token from ${source} holds a line break, a blank, a control or a non-ASCII character; a token is one word of visible ASCII`,
     );

@@ -1,4 +1,3 @@
-import { readFile } from "node:fs/promises";
 import { Command, Option } from "clipanion";
 import { DEFAULT_AUTH_THROTTLE } from "../../api/auth-throttle.js";
 import { DEFAULT_MAX_STREAMS } from "../../api/stream-slots.js";
@@ -8,6 +7,7 @@ import { t } from "../../typanion.js";
 import { parseByteSize } from "../byte-size.js";
 import { DEFAULT_HTTP_LIMITS } from "../http-limits.js";
 import { StartupError } from "../startup-error.js";
+import { isSendableToken, readTokenLine } from "../../token-rules.js";
 
 const MIN_TOKEN_LENGTH = 16;
 
@@ -125,6 +125,12 @@ export class ServeCommand extends Command {
     }
     // Children inherit the environment; the token must not be there for them to find.
     delete process.env.SDCI_SERVER_TOKEN;
+    if (!isSendableToken(token)) {
+      this.context.stderr.write(
+        "sdci-server: the server token holds a blank, a control or a non-ASCII character: no client could send it (a token is one word of visible ASCII)\n",
+      );
+      return 1;
+    }
     if (token.length < MIN_TOKEN_LENGTH) {
       this.context.stderr.write(`sdci-server: warning: the server token is shorter than ${MIN_TOKEN_LENGTH} characters\n`);
     }
@@ -195,10 +201,12 @@ export class ServeCommand extends Command {
   async #readToken(): Promise<string | undefined> {
     if (this.serverToken !== undefined) return nonEmpty(this.serverToken);
     if (this.serverTokenFile !== undefined) {
-      const text = await readFile(this.serverTokenFile, "utf8").catch((error: NodeJS.ErrnoException) => {
-        throw new StartupError(`cannot read the token file ${this.serverTokenFile} (${error.code ?? error.message})`);
+      const file = this.serverTokenFile;
+      const line = await readTokenLine(file).catch((error: Error) => {
+        throw new StartupError(`the token file ${file} ${error.message}`);
       });
-      return nonEmpty(text.split(/\r?\n/)[0]);
+      if (!line) throw new StartupError(`the first line of the token file ${file} is empty`);
+      return line;
     }
     return nonEmpty(process.env.SDCI_SERVER_TOKEN);
   }

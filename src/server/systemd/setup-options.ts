@@ -1,6 +1,6 @@
-import { readFile } from "node:fs/promises";
 import { isIP } from "node:net";
 import { isAbsolute, resolve } from "node:path";
+import { isSendableToken, readTokenLine } from "../../token-rules.js";
 import { SetupError } from "./setup-error.js";
 
 /**
@@ -59,10 +59,10 @@ export async function readToken(sources: TokenSources): Promise<string> {
   if (sources.token !== undefined) {
     token = sources.token;
   } else if (sources.tokenFile !== undefined) {
-    const text = await readFile(sources.tokenFile, "utf8").catch((error: NodeJS.ErrnoException) => {
-      throw new SetupError(`cannot read --token-file ${sources.tokenFile} (${error.code ?? error.message})`);
+    const file = sources.tokenFile;
+    token = await readTokenLine(file).catch((error: Error) => {
+      throw new SetupError(`--token-file ${file} ${error.message}`);
     });
-    token = text.split(/\r?\n/)[0];
   } else if (sources.stdinIsTerminal) {
     throw new SetupError("no token: pipe it on stdin (e.g. `openssl rand -hex 32 | ...`), or pass --token-file FILE or --token TOKEN");
   } else {
@@ -73,6 +73,9 @@ export async function readToken(sources: TokenSources): Promise<string> {
   if (/[\u0000-\u001f\u007f]/.test(token)) throw new SetupError("the token contains a control character (a tab or NUL)");
   if (/\s/.test(token)) {
     throw new SetupError("the token contains a blank: clients send it as `Authorization: Bearer <token>`, where a blank ends it");
+  }
+  if (!isSendableToken(token)) {
+    throw new SetupError("the token contains a non-ASCII character: clients send it in an HTTP header, which carries visible ASCII only");
   }
   return token;
 }
