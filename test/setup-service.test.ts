@@ -277,6 +277,9 @@ test("bad values give a one-line reason naming the option, exit 1, and write not
     [{ tasksDir: "relative/tasks" }, /--tasks-dir must be an absolute path, got "relative\/tasks"/],
     [{ uploadsDir: "./uploads" }, /--uploads-dir must be an absolute path/],
     [{ dataDir: "/srv/data\nx" }, /--data-dir contains a control character/],
+    // The server would refuse to start with these: setup says so before it installs anything.
+    [{ tasksDir: "/srv/up/tasks", uploadsDir: "/srv/up" }, /--tasks-dir \S*\/srv\/up\/tasks is inside --uploads-dir \S*\/srv\/up:/],
+    [{ tasksDir: "/srv/x", uploadsDir: "/srv/x", dataDir: "/srv/x" }, /--uploads-dir \S*\/srv\/x is the same folder as --tasks-dir/],
     [{ serviceName: "sdci.service" }, /--service-name takes the name without ".service"/],
     [{ serviceName: "../../etc/passwd" }, /--service-name must be 1 to 64 letters/],
     [{ token: "a", tokenFile: "/nonexistent" }, /give the token one way/],

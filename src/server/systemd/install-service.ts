@@ -11,6 +11,7 @@ import {
   renderServiceUnit,
   unitFilePath,
 } from "./service-unit.js";
+import { requireSeparateFolders } from "../separate-folders.js";
 import { SetupError } from "./setup-error.js";
 import { foreignUnit } from "./unit-ownership.js";
 import { parseFolder, parseListenAddress, parsePort, parseServiceName, readToken } from "./setup-options.js";
@@ -67,6 +68,14 @@ async function install(request: SetupRequest, host: SystemdHost, input: InputLin
     nodePath: process.execPath,
     entryPoint: serverEntryPoint,
   };
+  // What the server would refuse at every start is refused now, before anything is written.
+  await requireSeparateFolders({
+    "--tasks-dir": runner.hostPath(spec.tasksDir),
+    "--uploads-dir": runner.hostPath(spec.uploadsDir),
+    "--data-dir": runner.hostPath(spec.dataDir),
+  }).catch((error: Error) => {
+    throw new SetupError(error.message);
+  });
   await access(spec.entryPoint).catch(() => {
     throw new SetupError(`${spec.entryPoint} is missing: build the package first (npm run build)`);
   });
