@@ -387,3 +387,21 @@ test("a unit of that name that sdci-server did not write is never taken over or 
     rmSync(root, { recursive: true, force: true });
   }
 });
+
+test("setup whose output is closed early (| head -3) still finishes the install, with no stack trace", async () => {
+  const root = tempRoot();
+  try {
+    const child = spawn(process.execPath, [serverBin, ...setupArgs(root)], { stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, SUDO_USER: "" } });
+    let stderr = "";
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    child.stdout.destroy();
+    child.stdin.end(`${TOKEN}\n`);
+    const [code] = (await once(child, "close")) as [number | null];
+    assert.doesNotMatch(stderr, /^\s+at /m, "no stack trace");
+    assert.equal(code, 0, stderr);
+    assert.ok(readFileSync(join(root, "etc/systemd/system/sdci.service"), "utf8").includes("ExecStart="), "the unit was written");
+    assert.ok(statSync(join(root, "etc/sdci/sdci.env")).isFile(), "the env file was written");
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});

@@ -16,4 +16,8 @@ cli.register(SetupCommand);
 cli.register(UninstallCommand);
 cli.register(Builtins.HelpCommand);
 cli.register(Builtins.VersionCommand);
+// Output nobody reads any more (`sdci-server setup | head -3`, a closed terminal) must not end
+// the work half done with a stack trace: a setup goes on to its last step, a server serves on.
+// What failed is told by the exit code, as ever.
+for (const stream of [process.stdout, process.stderr]) stream.on("error", () => {});
 cli.runExit(process.argv.slice(2));
