@@ -9,6 +9,7 @@ import { after, afterEach, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { type RawResponse, postRun, rawRequest, waitForRun } from "./helpers/http.js";
 import { type TestServer, runCli, startTestServer } from "./helpers/server.js";
+import { runServerCommand } from "./helpers/systemd.js";
 
 /** Asserts an RFC 9457 problem with the given status; returns its body. */
 async function assertProblem(response: Response | RawResponse, status: number, where: string): Promise<any> {
@@ -330,4 +331,24 @@ test("sdci-cli run against a server whose answer is not an sdci-server's stream:
       fake.close();
     }
   }
+});
+
+test("a usage mistake is one line on stderr that points to --help, nothing on stdout, exit 1", async () => {
+  const cases: Array<[string[], RegExp]> = [
+    [["run", "http://127.0.0.1:9"], /^sdci-cli: Not enough positional arguments\. \(see: sdci-cli run --help\)\n$/],
+    [["status", "http://127.0.0.1:9", "extra"], /^sdci-cli: Extraneous positional argument \("extra"\)\. \(see: sdci-cli status --help\)\n$/],
+    [["runs", "--limit", "0", "http://127.0.0.1:9"], /^sdci-cli: Invalid value for --limit: [^\n]*\n$/],
+    [["upload-asset", "http://127.0.0.1:9", "-dash.txt", "x"], /^sdci-cli: Invalid option name \("-dash\.txt"\)\. \(see: sdci-cli upload-asset --help\)\n$/],
+    [["deploy-now"], /^sdci-cli: no command takes these arguments: "deploy-now" \(see: sdci-cli --help\)\n$/],
+  ];
+  for (const [args, expected] of cases) {
+    const result = await runCli(args, { SDCI_TOKEN: "x".repeat(32) });
+    assert.equal(result.code, 1, args.join(" "));
+    assert.equal(result.stdout, "", `${args.join(" ")}: nothing on stdout`);
+    assert.match(result.stderr, expected, args.join(" "));
+  }
+  const server = await runServerCommand(["serve", "--bogus"]);
+  assert.equal(server.code, 1);
+  assert.equal(server.stdout, "");
+  assert.equal(server.stderr, 'sdci-server: Unsupported option name ("--bogus"). (see: sdci-server serve --help)\n');
 });

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-import { Builtins, Cli } from "clipanion";
+import { Builtins } from "clipanion";
+import { OneLineErrorCli } from "../one-line-cli.js";
 import { packageVersion } from "../package-info.js";
 import { exitWhenOutputCloses } from "./closed-output.js";
 import { CancelCommand } from "./commands/cancel.js";
@@ -12,7 +13,7 @@ import { StatusCommand } from "./commands/status.js";
 import { StoreTokenCommand } from "./commands/store-token.js";
 import { TasksCommand } from "./commands/tasks.js";
 
-const cli = new Cli({
+const cli = new OneLineErrorCli({
   binaryLabel: "SDCI client",
   binaryName: "sdci-cli",
   binaryVersion: packageVersion,

@@ -1,11 +1,12 @@
 #!/usr/bin/env node
-import { Builtins, Cli } from "clipanion";
+import { Builtins } from "clipanion";
+import { OneLineErrorCli } from "../one-line-cli.js";
 import { packageVersion } from "../package-info.js";
 import { ServeCommand } from "./commands/serve.js";
 import { SetupCommand } from "./commands/setup.js";
 import { UninstallCommand } from "./commands/uninstall.js";
 
-const cli = new Cli({
+const cli = new OneLineErrorCli({
   binaryLabel: "SDCI server",
   binaryName: "sdci-server",
   binaryVersion: packageVersion,
