@@ -128,7 +128,7 @@ describe("the bearer token", () => {
     const wrong = await runCli(["run", server.url, "deploy"], { SDCI_TOKEN: `${token}x` });
     assert.equal(wrong.code, 1);
     assert.equal(wrong.stdout, "");
-    assert.equal(wrong.stderr, `sdci-cli: ${server.url} refused the token (401): check --token or SDCI_TOKEN\n`);
+    assert.equal(wrong.stderr, `sdci-cli: ${server.url} refused the token (401): check --token, SDCI_TOKEN or the keychain's (sdci-cli store-token), the first that is set\n`);
     const missing = await runCli(["run", server.url, "deploy"]);
     assert.equal(missing.code, 1);
     // The rest of the line depends on whether this host has a keychain.

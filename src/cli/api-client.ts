@@ -36,7 +36,7 @@ export function apiFailure(response: Response, body: unknown, serverUrl: string,
   const detail = said.slice(0, 300);
   switch (response.status) {
     case 401:
-      return new CliError(`${serverUrl} refused the token (401): check --token or SDCI_TOKEN`);
+      return new CliError(`${serverUrl} refused the token (401): check --token, SDCI_TOKEN or the keychain's (sdci-cli store-token), the first that is set`);
     case 404:
       return new CliError(subject ? `${subject} not found on ${serverUrl}` : `not found on ${serverUrl}: ${detail}`);
     case 429: {
