@@ -69,6 +69,10 @@ test("setup writes a unit systemd-analyze accepts and a root-only env file syste
     );
     assert.equal(result.code, 0, result.stderr);
     assert.doesNotMatch(result.stdout + result.stderr, /t0k3n/);
+    assert.match(result.stderr, /warning: the service will serve plain HTTP on 10\.1\.2\.3, which is not loopback/);
+    const local = await runServerCommand(setupArgs(root, "--service-name", "sdci-local", "--dry-run"), { input: `${TOKEN}\n` });
+    assert.equal(local.code, 0, local.stderr);
+    assert.doesNotMatch(local.stderr, /plain HTTP/, "no warning for 127.0.0.1");
 
     const unitPath = join(root, "etc/systemd/system/sdci-e2e.service");
     const unit = readFileSync(unitPath, "utf8");
@@ -274,6 +278,8 @@ test("bad values give a one-line reason naming the option, exit 1, and write not
     [{ port: "80a" }, /--port must be a whole number/],
     [{ user: "no-such-user-sdci" }, /there is no user "no-such-user-sdci" on this host/],
     [{ user: "bad name" }, /--user must be an account name/],
+    // Debian's nobody: a placeholder home, where no folder of the service may be made.
+    [{ user: "nobody" }, /nobody's home folder \/nonexistent does not exist, so it cannot hold the service's folders: pass --tasks-dir/],
     [{ tasksDir: "relative/tasks" }, /--tasks-dir must be an absolute path, got "relative\/tasks"/],
     [{ uploadsDir: "./uploads" }, /--uploads-dir must be an absolute path/],
     [{ dataDir: "/srv/data\nx" }, /--data-dir contains a control character/],

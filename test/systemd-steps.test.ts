@@ -4,7 +4,7 @@ import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { test } from "node:test";
-import { ensureFolder, writeFileAtomically } from "../src/server/systemd/atomic-file.js";
+import { ensureFolder, ensureSystemFolder, writeFileAtomically } from "../src/server/systemd/atomic-file.js";
 import { requireRunningSystemd } from "../src/server/systemd/host-check.js";
 import { StepRunner } from "../src/server/systemd/steps.js";
 import { repoRoot } from "./helpers/server.js";
@@ -36,18 +36,29 @@ test("the env file is 0600 whatever the umask, replaces the old one atomically, 
   }
 });
 
-test("a service folder hands the folders it creates to the service user, and only those", { skip: !isRoot && "chown needs root" }, async () => {
+test("a service folder hands the user the folders it creates in their home; a parent made elsewhere stays root's, 0755, whatever the umask", { skip: !isRoot && "chown needs root" }, async () => {
   const dir = tempDir();
+  const previous = process.umask(0o077);
   try {
     const nobody = { uid: 65534, gid: 65534 };
-    await ensureFolder(join(dir, "home", ".sdci", "tasks"), nobody);
+    const home = join(dir, "home");
+    await ensureFolder(join(home, ".sdci", "tasks"), nobody, home);
     assert.equal(statSync(dir).uid, 0, "the folder that existed keeps its owner");
     for (const created of ["home", "home/.sdci", "home/.sdci/tasks"]) {
       const stat = statSync(join(dir, created));
       assert.equal(stat.uid, nobody.uid, created);
       assert.equal(stat.mode & 0o777, 0o700, created);
     }
+    await ensureFolder(join(dir, "srv", "sdci", "tasks"), nobody, home);
+    for (const [created, uid, mode] of [["srv", 0, 0o755], ["srv/sdci", 0, 0o755], ["srv/sdci/tasks", nobody.uid, 0o700]] as const) {
+      const stat = statSync(join(dir, created));
+      assert.equal(stat.uid, uid, created);
+      assert.equal(stat.mode & 0o777, mode, created);
+    }
+    await ensureSystemFolder(join(dir, "etc", "systemd", "system"));
+    for (const created of ["etc", "etc/systemd", "etc/systemd/system"]) assert.equal(statSync(join(dir, created)).mode & 0o777, 0o755, created);
   } finally {
+    process.umask(previous);
     rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { chown, constants, mkdir, open, rename, rm } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
+import { chmod, chown, constants, mkdir, open, rename, rm } from "node:fs/promises";
+import { basename, dirname, join, sep } from "node:path";
 
 /**
  * Writes `content` to `path` so that no reader ever sees a partial file and the bytes are
@@ -38,14 +38,28 @@ async function syncFolder(folder: string): Promise<void> {
 }
 
 /**
- * Creates `path` and its missing parents with mode 0700; when an owner is given, the
- * folders created here (never ones that existed) are handed to it.
+ * Creates `path` and its missing parents, and sets each created folder's mode whatever the
+ * umask: `path` itself 0700 and, like any parent inside `home`, handed to `owner` when one is
+ * given; a parent elsewhere (a missing /srv) 0755 and left to whoever runs this (root), since
+ * other programs on the host use it too. Folders that existed are not touched.
  */
-export async function ensureFolder(path: string, owner?: { uid: number; gid: number }): Promise<void> {
+export async function ensureFolder(path: string, owner?: { uid: number; gid: number }, home?: string): Promise<void> {
   const firstCreated = await mkdir(path, { recursive: true, mode: 0o700 });
-  if (firstCreated === undefined || owner === undefined) return;
+  if (firstCreated === undefined) return;
   for (let folder = path; ; folder = dirname(folder)) {
-    await chown(folder, owner.uid, owner.gid);
+    const theirs = folder === path || (home !== undefined && (folder === home || folder.startsWith(home + sep)));
+    await chmod(folder, theirs ? 0o700 : 0o755);
+    if (theirs && owner !== undefined) await chown(folder, owner.uid, owner.gid);
+    if (folder === firstCreated || folder === dirname(folder)) break;
+  }
+}
+
+/** Creates a system folder (/etc/sdci) and its missing parents, each 0755 whatever the umask. */
+export async function ensureSystemFolder(path: string): Promise<void> {
+  const firstCreated = await mkdir(path, { recursive: true, mode: 0o755 });
+  if (firstCreated === undefined) return;
+  for (let folder = path; ; folder = dirname(folder)) {
+    await chmod(folder, 0o755);
     if (folder === firstCreated || folder === dirname(folder)) break;
   }
 }

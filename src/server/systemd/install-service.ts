@@ -1,4 +1,4 @@
-import { access, readFile } from "node:fs/promises";
+import { access, readFile, stat } from "node:fs/promises";
 import { userInfo } from "node:os";
 import { join } from "node:path";
 import { InputLines } from "./input-lines.js";
@@ -55,6 +55,14 @@ async function install(request: SetupRequest, host: SystemdHost, input: InputLin
   const listenAddress = parseListenAddress(request.ip);
   const port = parsePort(request.port);
   const account = await lookupAccount(request.user ?? invokingUser(host));
+  const defaultsUsed = [request.tasksDir, request.uploadsDir, request.dataDir].some((value) => value === undefined);
+  // A system account's home is often a placeholder (/nonexistent): its folders would be made at
+  // the top of the file system, for that account.
+  if (defaultsUsed && !(await stat(account.home).then((info) => info.isDirectory(), () => false))) {
+    throw new SetupError(
+      `${account.name}'s home folder ${account.home} does not exist, so it cannot hold the service's folders: pass --tasks-dir, --uploads-dir and --data-dir`,
+    );
+  }
   const folder = (option: string, value: string | undefined, fallback: string) =>
     parseFolder(option, value ?? join(account.home, ".sdci", fallback));
   const spec: ServiceSpec = {
@@ -85,6 +93,11 @@ async function install(request: SetupRequest, host: SystemdHost, input: InputLin
     readStdinLine: () => input.next(),
     stdinIsTerminal: Boolean(host.stdin.isTTY),
   });
+  if (!isLoopback(listenAddress)) {
+    host.stderr.write(
+      `sdci-server: warning: the service will serve plain HTTP on ${listenAddress}, which is not loopback: the token crosses the network in clear (put a TLS proxy in front)\n`,
+    );
+  }
   if (token.length < MIN_TOKEN_LENGTH) {
     host.stderr.write(`sdci-server: warning: the token is shorter than ${MIN_TOKEN_LENGTH} characters\n`);
   }
@@ -174,4 +187,10 @@ function printNextSteps(host: SystemdHost, request: SetupRequest, runner: StepRu
       "",
     ].join("\n"),
   );
+}
+
+/** 127.0.0.0/8 and ::1 (also as an IPv4-mapped address): nothing beyond this host can listen in. */
+function isLoopback(address: string): boolean {
+  const v4 = address.replace(/^::ffff:/i, "");
+  return /^127\./.test(v4) || address === "::1";
 }

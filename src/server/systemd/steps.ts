@@ -1,8 +1,8 @@
 import { spawn } from "node:child_process";
-import { mkdir, rm } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Writable } from "node:stream";
-import { ensureFolder, writeFileAtomically } from "./atomic-file.js";
+import { ensureFolder, ensureSystemFolder, writeFileAtomically } from "./atomic-file.js";
 import { SetupError } from "./setup-error.js";
 import type { Account } from "./user-account.js";
 
@@ -52,7 +52,7 @@ export class StepRunner {
     switch (step.kind) {
       case "user-folder": {
         const asUser = this.#needsSudoAs(step.owner) ? `sudo -u ${shellWord(step.owner.name)} ` : "";
-        return `${asUser}mkdir -p -m 0700 ${shellWord(this.hostPath(step.path))}   # folders it creates belong to ${step.owner.name}`;
+        return `${asUser}mkdir -p -m 0700 ${shellWord(this.hostPath(step.path))}   # ${step.owner.name}'s, as are the folders it creates in their home`;
       }
       case "root-folder":
         return `${sudo}mkdir -p -m 0755 ${shellWord(this.hostPath(step.path))}`;
@@ -88,13 +88,12 @@ export class StepRunner {
         if (this.#needsSudoAs(step.owner)) {
           return this.#command([sudo!, "-u", step.owner.name, "--", "mkdir", "-p", "-m", "0700", "--", path]);
         }
-        return ensureFolder(path, this.#options.euid === 0 ? step.owner : undefined);
+        return ensureFolder(path, this.#options.euid === 0 ? step.owner : undefined, this.hostPath(step.owner.home));
       }
       case "root-folder": {
         const path = this.hostPath(step.path);
         if (this.needsSudo) return this.#command([sudo!, "--", "mkdir", "-p", "-m", "0755", "--", path]);
-        await mkdir(path, { recursive: true, mode: 0o755 });
-        return;
+        return ensureSystemFolder(path);
       }
       case "write": {
         const path = this.hostPath(step.path);
