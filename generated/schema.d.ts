@@ -437,7 +437,7 @@ export interface operations {
                     "application/json": components["schemas"]["Health"];
                 };
             };
-            /** @description The request is not valid */
+            /** @description The request's target, Host header or transfer coding is not valid */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -448,7 +448,7 @@ export interface operations {
                      *       "type": "urn:sdci:problem:invalid-request",
                      *       "title": "The request is not valid",
                      *       "status": 400,
-                     *       "detail": "json.params.0: Invalid input: expected string, received number"
+                     *       "detail": "the request's target or Host header is not valid"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -474,7 +474,7 @@ export interface operations {
                     "text/html": string;
                 };
             };
-            /** @description The request is not valid */
+            /** @description The request's target, Host header or transfer coding is not valid */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -485,7 +485,7 @@ export interface operations {
                      *       "type": "urn:sdci:problem:invalid-request",
                      *       "title": "The request is not valid",
                      *       "status": 400,
-                     *       "detail": "json.params.0: Invalid input: expected string, received number"
+                     *       "detail": "the request's target or Host header is not valid"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -511,7 +511,7 @@ export interface operations {
                     "application/yaml": string;
                 };
             };
-            /** @description The request is not valid */
+            /** @description The request's target, Host header or transfer coding is not valid */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -522,7 +522,7 @@ export interface operations {
                      *       "type": "urn:sdci:problem:invalid-request",
                      *       "title": "The request is not valid",
                      *       "status": 400,
-                     *       "detail": "json.params.0: Invalid input: expected string, received number"
+                     *       "detail": "the request's target or Host header is not valid"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -560,7 +560,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The request is not valid */
+            /** @description The request's target, Host header or transfer coding is not valid */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -571,7 +571,7 @@ export interface operations {
                      *       "type": "urn:sdci:problem:invalid-request",
                      *       "title": "The request is not valid",
                      *       "status": 400,
-                     *       "detail": "json.params.0: Invalid input: expected string, received number"
+                     *       "detail": "the request's target or Host header is not valid"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -607,6 +607,23 @@ export interface operations {
                     "application/json": components["schemas"]["TaskList"];
                 };
             };
+            /** @description The request's target, Host header or transfer coding is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sdci:problem:invalid-request",
+                     *       "title": "The request is not valid",
+                     *       "status": 400,
+                     *       "detail": "the request's target or Host header is not valid"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Missing or wrong bearer token */
             401: {
                 headers: {
@@ -624,7 +641,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Busy with another run or upload, or too many wrong tokens from this address; see Retry-After */
+            /** @description Too many wrong tokens from this address; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -632,10 +649,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:sdci:problem:busy",
-                     *       "title": "The server is busy with another run or upload",
+                     *       "type": "urn:sdci:problem:auth-throttled",
+                     *       "title": "Too many wrong tokens from this address",
                      *       "status": 429,
-                     *       "detail": "the server is busy with another run or upload"
+                     *       "detail": "too many wrong tokens from this address; try again in 60 s"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -881,7 +898,7 @@ export interface operations {
                     "application/json": components["schemas"]["RunList"];
                 };
             };
-            /** @description The request is not valid */
+            /** @description The query is not valid */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -892,7 +909,7 @@ export interface operations {
                      *       "type": "urn:sdci:problem:invalid-request",
                      *       "title": "The request is not valid",
                      *       "status": 400,
-                     *       "detail": "json.params.0: Invalid input: expected string, received number"
+                     *       "detail": "query.limit: Too small: expected number to be >=1"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -915,7 +932,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Busy with another run or upload, or too many wrong tokens from this address; see Retry-After */
+            /** @description Too many wrong tokens from this address; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -923,10 +940,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:sdci:problem:busy",
-                     *       "title": "The server is busy with another run or upload",
+                     *       "type": "urn:sdci:problem:auth-throttled",
+                     *       "title": "Too many wrong tokens from this address",
                      *       "status": 429,
-                     *       "detail": "the server is busy with another run or upload"
+                     *       "detail": "too many wrong tokens from this address; try again in 60 s"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -990,7 +1007,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such resource */
+            /** @description No such run */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1001,13 +1018,13 @@ export interface operations {
                      *       "type": "urn:sdci:problem:not-found",
                      *       "title": "Not found",
                      *       "status": 404,
-                     *       "detail": "no task named 'deploy'"
+                     *       "detail": "no such run"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Busy with another run or upload, or too many wrong tokens from this address; see Retry-After */
+            /** @description Too many wrong tokens from this address; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -1015,10 +1032,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:sdci:problem:busy",
-                     *       "title": "The server is busy with another run or upload",
+                     *       "type": "urn:sdci:problem:auth-throttled",
+                     *       "title": "Too many wrong tokens from this address",
                      *       "status": 429,
-                     *       "detail": "the server is busy with another run or upload"
+                     *       "detail": "too many wrong tokens from this address; try again in 60 s"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -1113,7 +1130,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such resource */
+            /** @description No such run */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1124,7 +1141,7 @@ export interface operations {
                      *       "type": "urn:sdci:problem:not-found",
                      *       "title": "Not found",
                      *       "status": 404,
-                     *       "detail": "no task named 'deploy'"
+                     *       "detail": "no such run"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -1147,7 +1164,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Busy with another run or upload, or too many wrong tokens from this address; see Retry-After */
+            /** @description Too many wrong tokens from this address; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -1155,10 +1172,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:sdci:problem:busy",
-                     *       "title": "The server is busy with another run or upload",
+                     *       "type": "urn:sdci:problem:auth-throttled",
+                     *       "title": "Too many wrong tokens from this address",
                      *       "status": 429,
-                     *       "detail": "the server is busy with another run or upload"
+                     *       "detail": "too many wrong tokens from this address; try again in 60 s"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -1236,7 +1253,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such resource */
+            /** @description No such run */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1247,13 +1264,13 @@ export interface operations {
                      *       "type": "urn:sdci:problem:not-found",
                      *       "title": "Not found",
                      *       "status": 404,
-                     *       "detail": "no task named 'deploy'"
+                     *       "detail": "no such run"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Busy with another run or upload, or too many wrong tokens from this address; see Retry-After */
+            /** @description Too many wrong tokens from this address; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -1261,10 +1278,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:sdci:problem:busy",
-                     *       "title": "The server is busy with another run or upload",
+                     *       "type": "urn:sdci:problem:auth-throttled",
+                     *       "title": "Too many wrong tokens from this address",
                      *       "status": 429,
-                     *       "detail": "the server is busy with another run or upload"
+                     *       "detail": "too many wrong tokens from this address; try again in 60 s"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -1336,7 +1353,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such resource */
+            /** @description No such run */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1347,13 +1364,13 @@ export interface operations {
                      *       "type": "urn:sdci:problem:not-found",
                      *       "title": "Not found",
                      *       "status": 404,
-                     *       "detail": "no task named 'deploy'"
+                     *       "detail": "no such run"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Busy with another run or upload, or too many wrong tokens from this address; see Retry-After */
+            /** @description Too many wrong tokens from this address; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -1361,10 +1378,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:sdci:problem:busy",
-                     *       "title": "The server is busy with another run or upload",
+                     *       "type": "urn:sdci:problem:auth-throttled",
+                     *       "title": "Too many wrong tokens from this address",
                      *       "status": 429,
-                     *       "detail": "the server is busy with another run or upload"
+                     *       "detail": "too many wrong tokens from this address; try again in 60 s"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -1416,6 +1433,23 @@ export interface operations {
                     "application/json": components["schemas"]["Status"];
                 };
             };
+            /** @description The request's target, Host header or transfer coding is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sdci:problem:invalid-request",
+                     *       "title": "The request is not valid",
+                     *       "status": 400,
+                     *       "detail": "the request's target or Host header is not valid"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Missing or wrong bearer token */
             401: {
                 headers: {
@@ -1433,7 +1467,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Busy with another run or upload, or too many wrong tokens from this address; see Retry-After */
+            /** @description Too many wrong tokens from this address; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -1441,10 +1475,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:sdci:problem:busy",
-                     *       "title": "The server is busy with another run or upload",
+                     *       "type": "urn:sdci:problem:auth-throttled",
+                     *       "title": "Too many wrong tokens from this address",
                      *       "status": 429,
-                     *       "detail": "the server is busy with another run or upload"
+                     *       "detail": "too many wrong tokens from this address; try again in 60 s"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];

@@ -103,7 +103,7 @@ describe("run history and resumable streams", () => {
     assert.match(log.headers.get("content-type")!, /^text\/plain/);
     const text = await log.text();
     assert.deepEqual(text.split("\n").filter(Boolean).sort(), ["err 1", "err 2", "line 1", "line 2"]);
-    for (const query of ["limit=0", "limit=abc", "task=..", "limit=1001"]) {
+    for (const query of ["limit=0", "limit=abc", "task=..", "limit=1001", "limit=1e2", "limit=0x10", "limit=%20%205", "limit="]) {
       const response = await fetch(`${server.url}/v1/runs?${query}`, { headers: server.auth });
       assert.equal(response.status, 400, query);
       assert.match(response.headers.get("content-type")!, /problem\+json/);

@@ -164,6 +164,37 @@ type ProblemResponse = {
   content: { "application/problem+json": { schema: typeof ProblemSchema; example?: ProblemBody } };
 };
 
+function problemResponseOf(description: string, kind: ProblemKind, detail: string): ProblemResponse {
+  return { description, content: { "application/problem+json": { schema: ProblemSchema, example: problemBody(kind, detail) } } };
+}
+
+/**
+ * Where an operation's error means less than its status does elsewhere, the contract says
+ * so: spread after `problemResponses`, these replace the shared description and example.
+ */
+export const NARROW_RESPONSES = {
+  /** An operation that takes no lock: its only 429 is an address that sent wrong tokens. */
+  throttledOnly: {
+    429: problemResponseOf(
+      "Too many wrong tokens from this address; see Retry-After",
+      "auth-throttled",
+      "too many wrong tokens from this address; try again in 60 s",
+    ),
+  },
+  /** An operation on one run, named by its id. */
+  noSuchRun: { 404: problemResponseOf("No such run", "not-found", "no such run") },
+  /** An operation with no parameters and no body: its only 400 is a request that is not well-formed. */
+  malformedOnly: {
+    400: problemResponseOf(
+      "The request's target, Host header or transfer coding is not valid",
+      "invalid-request",
+      "the request's target or Host header is not valid",
+    ),
+  },
+  /** An operation whose input is its query. */
+  badQuery: { 400: problemResponseOf("The query is not valid", "invalid-request", "query.limit: Too small: expected number to be >=1") },
+} as const;
+
 /** Error responses shared by the routes: each one a problem+json body. */
 export function problemResponses<const S extends number>(...statuses: S[]): Record<S, ProblemResponse> {
   return Object.fromEntries(

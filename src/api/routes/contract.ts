@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { createRouter } from "../router.js";
-import { problemResponses } from "../schemas.js";
+import { NARROW_RESPONSES } from "../schemas.js";
 
 const contractYaml = createRoute({
   method: "get",
@@ -12,7 +12,7 @@ const contractYaml = createRoute({
   security: [],
   responses: {
     200: { description: "OpenAPI 3.1 document", content: { "application/yaml": { schema: z.string() } } },
-    ...problemResponses(400),
+    ...NARROW_RESPONSES.malformedOnly,
   },
 });
 
@@ -34,7 +34,7 @@ const contractJson = createRoute({
         },
       },
     },
-    ...problemResponses(400),
+    ...NARROW_RESPONSES.malformedOnly,
   },
 });
 

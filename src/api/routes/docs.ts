@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { createRoute, z } from "@hono/zod-openapi";
 import { packageRoot } from "../../package-info.js";
 import { createRouter } from "../router.js";
-import { problemResponses } from "../schemas.js";
+import { NARROW_RESPONSES } from "../schemas.js";
 
 /**
  * Swagger UI's files, served from the installed package: no CDN, so it works offline. The
@@ -60,7 +60,7 @@ const docsPage = createRoute({
   security: [],
   responses: {
     200: { description: "The page", content: { "text/html": { schema: z.string() } } },
-    ...problemResponses(400),
+    ...NARROW_RESPONSES.malformedOnly,
   },
 });
 

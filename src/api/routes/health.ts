@@ -1,7 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import { packageVersion } from "../../package-info.js";
 import { createRouter } from "../router.js";
-import { HealthSchema, problemResponses } from "../schemas.js";
+import { HealthSchema, NARROW_RESPONSES } from "../schemas.js";
 
 const health = createRoute({
   method: "get",
@@ -13,7 +13,7 @@ const health = createRoute({
   security: [],
   responses: {
     200: { description: "The server is serving", content: { "application/json": { schema: HealthSchema, example: { status: "ok", version: "0.1.0" } } } },
-    ...problemResponses(400),
+    ...NARROW_RESPONSES.malformedOnly,
   },
 });
 

@@ -13,6 +13,7 @@ import {
   RunSchema,
   StartRunBodySchema,
   TaskNameParam,
+  NARROW_RESPONSES,
   problemResponses,
 } from "../schemas.js";
 import { runLogText } from "../log-text.js";
@@ -93,7 +94,9 @@ const getRun = createRoute({
   request: { params: z.object({ id: RunIdParam }) },
   responses: {
     200: { description: "The run", content: { "application/json": { schema: RunSchema, example: EXAMPLES.run } } },
-    ...problemResponses(400, 401, 404, 429),
+    ...problemResponses(400, 401),
+    ...NARROW_RESPONSES.noSuchRun,
+    ...NARROW_RESPONSES.throttledOnly,
   },
 });
 
@@ -108,13 +111,11 @@ const listRuns = createRoute({
   request: {
     query: z.object({
       task: TaskNameParam.optional().openapi({ param: { name: "task", in: "query" }, example: "deploy" }),
-      limit: z.coerce
-        .number()
-        .int()
-        .min(1)
-        .max(1000)
+      // Digits only: Number() would also take "1e2", "0x10" or "  5", which no integer is written as.
+      limit: z
+        .preprocess((value) => (typeof value === "string" && !/^[0-9]+$/.test(value) ? Number.NaN : value), z.coerce.number().int().min(1).max(1000))
         .default(20)
-        .openapi({ param: { name: "limit", in: "query" }, example: 20 }),
+        .openapi({ type: "integer", minimum: 1, maximum: 1000, default: 20, param: { name: "limit", in: "query" }, example: 20 }),
     }),
   },
   responses: {
@@ -127,7 +128,9 @@ const listRuns = createRoute({
         },
       },
     },
-    ...problemResponses(400, 401, 429),
+    ...NARROW_RESPONSES.badQuery,
+    ...problemResponses(401),
+    ...NARROW_RESPONSES.throttledOnly,
   },
 });
 
@@ -154,7 +157,9 @@ const runLog = createRoute({
       description: "The output",
       content: { "text/plain": { schema: z.string().openapi({ example: "step 1 of 3\nstep 2 of 3\n" }) } },
     },
-    ...problemResponses(400, 401, 404, 429, 503),
+    ...problemResponses(400, 401, 503),
+    ...NARROW_RESPONSES.noSuchRun,
+    ...NARROW_RESPONSES.throttledOnly,
   },
 });
 
@@ -175,7 +180,9 @@ const cancelRun = createRoute({
       description: "Cancelling; the run as it is now",
       content: { "application/json": { schema: RunSchema, example: { ...EXAMPLES.run, status: "running", exitCode: null, finishedAt: null, durationMs: null } } },
     },
-    ...problemResponses(400, 401, 404, 409, 429),
+    ...problemResponses(400, 401, 409),
+    ...NARROW_RESPONSES.noSuchRun,
+    ...NARROW_RESPONSES.throttledOnly,
   },
 });
 
@@ -201,7 +208,9 @@ const runEvents = createRoute({
   responses: {
     200: { description: "The run's events", content: sseContent },
     204: { description: "The run has ended and the client has every event already" },
-    ...problemResponses(400, 401, 404, 429, 503),
+    ...problemResponses(400, 401, 503),
+    ...NARROW_RESPONSES.noSuchRun,
+    ...NARROW_RESPONSES.throttledOnly,
   },
 });
 

@@ -2,7 +2,7 @@ import { createRoute } from "@hono/zod-openapi";
 import { packageVersion } from "../../package-info.js";
 import type { OperationLock } from "../../runner/operation-lock.js";
 import { createRouter } from "../router.js";
-import { EXAMPLES, StatusSchema, problemResponses } from "../schemas.js";
+import { EXAMPLES, NARROW_RESPONSES, StatusSchema, problemResponses } from "../schemas.js";
 
 const status = createRoute({
   method: "get",
@@ -14,7 +14,9 @@ const status = createRoute({
   security: [{ bearerAuth: [] }],
   responses: {
     200: { description: "The server's state", content: { "application/json": { schema: StatusSchema, example: { busy: { kind: "run", id: EXAMPLES.run.id }, version: "0.1.0" } } } },
-    ...problemResponses(401, 429),
+    ...NARROW_RESPONSES.malformedOnly,
+    ...problemResponses(401),
+    ...NARROW_RESPONSES.throttledOnly,
   },
 });
 

@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { TaskCatalog } from "../../runner/task-catalog.js";
 import { createRouter } from "../router.js";
-import { EXAMPLES, TaskSchema, problemResponses } from "../schemas.js";
+import { EXAMPLES, NARROW_RESPONSES, TaskSchema, problemResponses } from "../schemas.js";
 
 const listTasks = createRoute({
   method: "get",
@@ -21,7 +21,9 @@ const listTasks = createRoute({
         },
       },
     },
-    ...problemResponses(401, 429),
+    ...NARROW_RESPONSES.malformedOnly,
+    ...problemResponses(401),
+    ...NARROW_RESPONSES.throttledOnly,
   },
 });
 
