@@ -17,7 +17,8 @@ import {
 import { cliBin, repoRoot, runCli, startTestServer, type TestServer } from "./helpers/server.js";
 
 const TASKS = { hello: 'echo "hello $1"' };
-const newToken = () => randomBytes(18).toString("base64url");
+// Never led by "-", which would read as an option on the command line.
+const newToken = () => `t${randomBytes(18).toString("base64url")}`;
 /** What every "no keychain" message must offer instead. */
 const OTHER_WAYS = /--token TOKEN.*SDCI_TOKEN/;
 

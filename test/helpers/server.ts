@@ -54,7 +54,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const dataDir = join(root, "data");
   mkdirSync(tasksDir, { recursive: true });
   for (const [name, body] of Object.entries(options.tasks ?? {})) writeTask(tasksDir, name, body);
-  const token = options.token ?? randomBytes(24).toString("base64url");
+  // Never led by "-": as a positional argument (store-token URL TOKEN) it would read as an option.
+  const token = options.token ?? `t${randomBytes(24).toString("base64url")}`;
   const child = spawn(
     process.execPath,
     [
