@@ -22,13 +22,20 @@ export async function readTokenLine(path: string): Promise<string> {
   });
   try {
     const buffer = Buffer.alloc(MAX_TOKEN_LINE_BYTES + 1);
-    const { bytesRead } = await file.read(buffer, 0, buffer.length, null).catch((error: NodeJS.ErrnoException) => {
-      throw new Error(`cannot be read (${error.code ?? error.message})`);
-    });
-    const head = buffer.subarray(0, bytesRead);
+    let filled = 0;
+    // A pipe (`<(pass show sdci)`) may give the line in pieces: read until its end, the file's
+    // end or the limit, never taking a piece for the whole.
+    while (filled < buffer.length && !buffer.subarray(0, filled).includes(0x0a)) {
+      const { bytesRead } = await file.read(buffer, filled, buffer.length - filled, null).catch((error: NodeJS.ErrnoException) => {
+        throw new Error(`cannot be read (${error.code ?? error.message})`);
+      });
+      if (bytesRead === 0) break;
+      filled += bytesRead;
+    }
+    const head = buffer.subarray(0, filled);
     const end = head.indexOf(0x0a);
-    if (end < 0 && bytesRead > MAX_TOKEN_LINE_BYTES) throw new Error(`has a first line longer than ${MAX_TOKEN_LINE_BYTES} bytes`);
-    return head.subarray(0, end < 0 ? bytesRead : end).toString("utf8").trim();
+    if (end < 0 && filled > MAX_TOKEN_LINE_BYTES) throw new Error(`has a first line longer than ${MAX_TOKEN_LINE_BYTES} bytes`);
+    return head.subarray(0, end < 0 ? filled : end).toString("utf8").trim();
   } finally {
     await file.close();
   }

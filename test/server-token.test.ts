@@ -1,6 +1,7 @@
 // The server's token must be one a client can send: `Authorization: Bearer <token>` carries
 // one word of visible ASCII. A token file is read as far as its first line, never whole.
 import assert from "node:assert/strict";
+import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -19,18 +20,24 @@ const serve = (args: string[], token?: string) =>
     env: { SDCI_SERVER_TOKEN: token },
   });
 
-test("a token no client could send is refused at start in one line that does not show it", async () => {
+test("a token no client could send is refused at start in one line that does not show it; a non-ASCII one is warned of", async () => {
   const file = join(work, "spaced");
   writeFileSync(file, "abc def ghi jkl mno pqr\n");
   for (const [what, args, token] of [
     ["a blank, from a file", ["--server-token-file", file], undefined],
-    ["a non-ASCII letter", [], "tökentökentökentöken"],
     ["a control character", [], "token\u0001token-0123456789"],
   ] as const) {
     const result = await serve([...args], token);
     assert.equal(result.code, 1, `${what}: ${result.stdout}`);
-    assert.match(result.stderr, /^sdci-server: the server token holds a blank, a control or a non-ASCII character[^\n]*\n$/, what);
-    assert.doesNotMatch(result.stderr, /abc def|tökentöken/);
+    assert.match(result.stderr, /^sdci-server: the server token holds a blank or a control character[^\n]*\n$/, what);
+    assert.doesNotMatch(result.stderr, /abc def|token\u0001/);
+  }
+  // Earlier versions took it, and a Latin-1 client can send it: an installed service keeps starting.
+  const server = await startTestServer({ token: "tökentökentökentöken" });
+  try {
+    assert.match(server.output(), /warning: the server token holds a non-ASCII character, which sdci-cli and most HTTP clients cannot send/);
+  } finally {
+    await server.stop();
   }
 });
 
@@ -54,4 +61,19 @@ test("only the first line of a token file is read: a huge file after it costs no
   const endless = await serve(["--server-token-file", "/dev/zero"]);
   assert.equal(endless.code, 1);
   assert.match(endless.stderr, /^sdci-server: the token file \/dev\/zero has a first line longer than 4096 bytes\n$/);
+});
+
+test("a token file that is a pipe giving its line in pieces is read to the line's end", async () => {
+  const fifo = join(work, "fifo");
+  execFileSync("mkfifo", [fifo]);
+  // The writer pauses in the middle of the token, as a slow vault client (`<(pass show sdci)`) may.
+  const writer = spawn("sh", ["-c", `exec 3>"$0"; printf abcdefghijklmnop >&3; sleep 0.5; printf 'qrstuvwxyz0123\\n' >&3`, fifo]);
+  const server = await startTestServer({ token: "abcdefghijklmnopqrstuvwxyz0123", args: ["--server-token-file", fifo], env: { SDCI_SERVER_TOKEN: undefined } });
+  try {
+    assert.equal((await fetch(`${server.url}/v1/status`, { headers: server.auth })).status, 200, "the whole line is the token");
+    assert.equal((await fetch(`${server.url}/v1/status`, { headers: { Authorization: "Bearer abcdefghijklmnop" } })).status, 401);
+  } finally {
+    writer.kill();
+    await server.stop();
+  }
 });

@@ -125,11 +125,16 @@ export class ServeCommand extends Command {
     }
     // Children inherit the environment; the token must not be there for them to find.
     delete process.env.SDCI_SERVER_TOKEN;
-    if (!isSendableToken(token)) {
+    if (/[\s\u0000-\u001f\u007f]/.test(token)) {
       this.context.stderr.write(
-        "sdci-server: the server token holds a blank, a control or a non-ASCII character: no client could send it (a token is one word of visible ASCII)\n",
+        "sdci-server: the server token holds a blank or a control character: no client could send it (a token is one word of visible ASCII)\n",
       );
       return 1;
+    }
+    // Earlier versions took such tokens, and a client that sends Latin-1 can still match one:
+    // a service set up with one must not stop starting after an upgrade.
+    if (!isSendableToken(token)) {
+      this.context.stderr.write("sdci-server: warning: the server token holds a non-ASCII character, which sdci-cli and most HTTP clients cannot send\n");
     }
     if (token.length < MIN_TOKEN_LENGTH) {
       this.context.stderr.write(`sdci-server: warning: the server token is shorter than ${MIN_TOKEN_LENGTH} characters\n`);
