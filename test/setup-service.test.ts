@@ -411,3 +411,24 @@ test("setup whose output is closed early (| head -3) still finishes the install,
     rmSync(root, { recursive: true, force: true });
   }
 });
+
+test("setup run by a user who cannot look into the service user's home still plans the install", { skip: process.geteuid?.() !== 0 && "needs root to run as nobody" }, async () => {
+  const root = tempRoot();
+  try {
+    // The --root folder is root's 0700: to nobody, every path under it is EACCES.
+    const child = spawn(
+      "setpriv",
+      ["--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, serverBin, ...setupArgs(root, "--token", "a-token-0123456789abcdef", "--dry-run")],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => (stdout += chunk));
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    const [code] = (await once(child, "close")) as [number | null];
+    assert.equal(code, 0, stderr);
+    assert.match(stdout, /^Dry run: nothing is written/);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});

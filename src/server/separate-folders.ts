@@ -4,13 +4,15 @@ import { StartupError } from "./startup-error.js";
 
 /**
  * Where a path leads once the symlinks of its existing part are followed: the folder itself,
- * or where it will be created. Nothing is created to find out.
+ * or where it will be created. Nothing is created to find out. A part this process may not
+ * look into (setup run by an admin for another user's 0750 home) is taken as written.
  */
 async function whereItLeads(path: string): Promise<string> {
   try {
     return await realpath(path);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "ENOENT" || dirname(path) === path) throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    if ((code !== "ENOENT" && code !== "EACCES") || dirname(path) === path) throw error;
     return join(await whereItLeads(dirname(path)), basename(path));
   }
 }
