@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { type AddressInfo, createServer } from "node:net";
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
@@ -379,16 +379,44 @@ test("a unit of that name that sdci-server did not write is never taken over or 
           input: "a-token-0123456789abcdef\ny\n",
         });
         assert.equal(setup.code, 1, `${name} ${more}: ${setup.stdout}`);
-        assert.match(setup.stderr, new RegExp(`^sdci-server: ${name}\\.service is already installed \\(.*${name}\\.service\\) and was not written by sdci-server setup: choose another --service-name\\n$`));
+        assert.match(setup.stderr, new RegExp(`^sdci-server: ${name}\\.service is already installed \\(.*${name}\\.service\\) and was not written by sdci-server setup; choose another --service-name\\n$`));
       }
       const uninstall = await runServerCommand(["uninstall", "--service-name", name, "--root", root, "--systemctl", systemctl.path]);
-      if (name === "nginx") {
-        assert.equal(uninstall.code, 1, uninstall.stdout);
-        assert.match(uninstall.stderr, /nginx\.service was not written by sdci-server setup: nothing removed/);
-      }
+      assert.equal(uninstall.code, 1, uninstall.stdout);
+      assert.match(uninstall.stderr, new RegExp(`${name}\\.service is already installed .* not written by sdci-server setup; nothing removed`));
     }
-    assert.deepEqual(tree(root), before);
+    // A masked name: systemd will not start it, so setup does not pretend to install it.
+    symlinkSync("/dev/null", join(root, "etc/systemd/system/masked.service"));
+    const masked = await runServerCommand(setupArgs(root, "--service-name", "masked", "--force"), { input: "a-token-0123456789abcdef\n" });
+    assert.equal(masked.code, 1);
+    assert.match(masked.stderr, /masked\.service is masked \(.*\): unmask it first \(systemctl unmask masked\.service\)/);
+    assert.deepEqual(tree(root), [...before, "etc/systemd/system/masked.service"].sort());
     assert.deepEqual(systemctl.calls(), []);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test("a unit setup may not read is never taken for absent", { skip: process.geteuid?.() !== 0 && "needs root to run as nobody" }, async () => {
+  const root = tempRoot();
+  try {
+    chmodSync(root, 0o755);
+    mkdirSync(join(root, "etc/systemd/system"), { recursive: true, mode: 0o755 });
+    chmodSync(join(root, "etc"), 0o755);
+    chmodSync(join(root, "etc/systemd"), 0o755);
+    writeFileSync(join(root, "etc/systemd/system/private.service"), "[Service]\nExecStart=/usr/sbin/private\n", { mode: 0o600 });
+    const asNobody = (args: string[]) => {
+      const child = spawn("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, serverBin, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+      let stderr = "";
+      child.stderr.on("data", (chunk) => (stderr += chunk));
+      return once(child, "close").then(([code]) => ({ code, stderr }));
+    };
+    const setup = await asNobody(["setup", "--ip", "127.0.0.1", "--root", root, "--user", "root", "--token", "a-token-0123456789abcdef", "--service-name", "private", "--dry-run"]);
+    assert.equal(setup.code, 1);
+    assert.match(setup.stderr, /private\.service exists \(.*\) but cannot be read to tell whether sdci-server setup wrote it/);
+    const uninstall = await asNobody(["uninstall", "--service-name", "private", "--root", root, "--dry-run"]);
+    assert.equal(uninstall.code, 1);
+    assert.match(uninstall.stderr, /cannot be read to tell whether sdci-server setup wrote it .*; nothing removed/);
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

@@ -13,7 +13,7 @@ import {
 } from "./service-unit.js";
 import { requireSeparateFolders } from "../separate-folders.js";
 import { SetupError } from "./setup-error.js";
-import { foreignUnit } from "./unit-ownership.js";
+import { unitInTheWay, unitInTheWayMessage } from "./unit-ownership.js";
 import { parseFolder, parseListenAddress, parsePort, parseServiceName, readToken } from "./setup-options.js";
 import type { Step, StepRunner } from "./steps.js";
 import { type Account, lookupAccount } from "./user-account.js";
@@ -104,10 +104,8 @@ async function install(request: SetupRequest, host: SystemdHost, input: InputLin
   const unit = renderServiceUnit(spec);
   const steps = setupSteps(spec, account, unit, renderEnvironmentFile(token));
   const unitPath = unitFilePath(serviceName);
-  const foreign = await foreignUnit(serviceName, (path) => runner.hostPath(path));
-  if (foreign) {
-    throw new SetupError(`${serviceName}.service is already installed (${foreign}) and was not written by sdci-server setup: choose another --service-name`);
-  }
+  const inTheWay = await unitInTheWay(serviceName, (path) => runner.hostPath(path));
+  if (inTheWay) throw new SetupError(unitInTheWayMessage(serviceName, inTheWay, "choose another --service-name"));
   const existingUnit = await readFile(runner.hostPath(unitPath), "utf8").catch(() => undefined);
 
   if (request.dryRun) {

@@ -1,8 +1,9 @@
-import { access, readFile } from "node:fs/promises";
+import { access } from "node:fs/promises";
 import { type ServiceRequest, type SystemdHost, prepareRunner } from "./service-host.js";
-import { WRITTEN_BY_SETUP, environmentFilePath, unitFilePath } from "./service-unit.js";
+import { environmentFilePath, unitFilePath } from "./service-unit.js";
 import { parseServiceName } from "./setup-options.js";
 import type { Step } from "./steps.js";
+import { unitInTheWay, unitInTheWayMessage } from "./unit-ownership.js";
 
 /**
  * `sdci-server uninstall`: stops and disables the service, removes its unit and its env file.
@@ -13,10 +14,8 @@ export async function removeService(request: ServiceRequest, host: SystemdHost):
     const runner = prepareRunner(request, host);
     const serviceName = parseServiceName(request.serviceName);
     const unitName = `${serviceName}.service`;
-    const unit = await readFile(runner.hostPath(unitFilePath(serviceName)), "utf8").catch(() => undefined);
-    if (unit !== undefined && !unit.startsWith(WRITTEN_BY_SETUP)) {
-      throw new Error(`${runner.hostPath(unitFilePath(serviceName))} was not written by sdci-server setup: nothing removed`);
-    }
+    const inTheWay = await unitInTheWay(serviceName, (path) => runner.hostPath(path));
+    if (inTheWay) throw new Error(unitInTheWayMessage(serviceName, inTheWay, "nothing removed"));
     const exists = (path: string) => access(runner.hostPath(path)).then(() => true, () => false);
     const hasUnit = await exists(unitFilePath(serviceName));
     const hasEnvironmentFile = await exists(environmentFilePath(serviceName));
