@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
 import { type AddressInfo, createServer } from "node:net";
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
@@ -27,6 +27,14 @@ async function freePort(): Promise<number> {
   const { port } = probe.address() as AddressInfo;
   await new Promise((resolve) => probe.close(resolve));
   return port;
+}
+
+/** Whether the account's home is one no service folder may go in (missing, or the root folder). */
+function placeholderHome(user: string): boolean {
+  const entry = spawnSync("getent", ["passwd", user], { encoding: "utf8" }).stdout.trim();
+  const home = entry.split(":")[5];
+  if (!home) return false;
+  return home === "/" || !existsSync(home);
 }
 
 function tempRoot(): string {
@@ -278,8 +286,10 @@ test("bad values give a one-line reason naming the option, exit 1, and write not
     [{ port: "80a" }, /--port must be a whole number/],
     [{ user: "no-such-user-sdci" }, /there is no user "no-such-user-sdci" on this host/],
     [{ user: "bad name" }, /--user must be an account name/],
-    // Debian's nobody: a placeholder home, where no folder of the service may be made.
-    [{ user: "nobody" }, /nobody's home folder \/nonexistent does not exist, so it cannot hold the service's folders: pass --tasks-dir/],
+    // nobody's home is a placeholder (Debian's /nonexistent, Fedora's /): no folder of the service may be made there.
+    ...(placeholderHome("nobody")
+      ? [[{ user: "nobody" }, /nobody's home folder \S+ (does not exist|is the root folder), so it cannot hold the service's folders: pass --tasks-dir/] as [Partial<SetupRequest>, RegExp]]
+      : []),
     [{ tasksDir: "relative/tasks" }, /--tasks-dir must be an absolute path, got "relative\/tasks"/],
     [{ uploadsDir: "./uploads" }, /--uploads-dir must be an absolute path/],
     [{ dataDir: "/srv/data\nx" }, /--data-dir contains a control character/],

@@ -42,7 +42,7 @@ test("a service folder hands the user the folders it creates in their home; a pa
   try {
     const nobody = { uid: 65534, gid: 65534 };
     const home = join(dir, "home");
-    await ensureFolder(join(home, ".sdci", "tasks"), nobody, home);
+    await ensureFolder(join(home, ".sdci", "tasks"), nobody, `${home}/`);
     assert.equal(statSync(dir).uid, 0, "the folder that existed keeps its owner");
     for (const created of ["home", "home/.sdci", "home/.sdci/tasks"]) {
       const stat = statSync(join(dir, created));
@@ -86,20 +86,25 @@ test("not root: the privileged steps go through sudo, the env file's content thr
     assert.equal(runner.needsSudo, true);
     const etc = join(dir, "etc", "sdci");
     const me = userInfo();
+    // Whatever umask the caller (and sudo after it) has, the modes come out as promised.
+    const previous = process.umask(0o077);
     await runner.run([
-      { kind: "user-folder", path: join(dir, "tasks"), owner: { name: me.username, uid: 4243, gid: me.gid, home: dir } },
+      { kind: "user-folder", path: join(dir, "home", ".sdci", "tasks"), owner: { name: me.username, uid: 4243, gid: me.gid, home: join(dir, "home") } },
       { kind: "root-folder", path: etc },
       { kind: "write", path: join(etc, "sdci.env"), content: 'SDCI_SERVER_TOKEN="secret value"\n', mode: 0o600 },
       { kind: "systemctl", args: ["daemon-reload"] },
       { kind: "remove", path: join(dir, "tasks-gone") },
-    ]);
+    ]).finally(() => process.umask(previous));
+    for (const [folder, mode] of [["home", 0o700], ["home/.sdci", 0o700], ["home/.sdci/tasks", 0o700], ["etc", 0o755], ["etc/sdci", 0o755]] as const) {
+      assert.equal(statSync(join(dir, folder)).mode & 0o777, mode, folder);
+    }
     assert.equal(readFileSync(join(etc, "sdci.env"), "utf8"), 'SDCI_SERVER_TOKEN="secret value"\n');
     assert.equal(statSync(join(etc, "sdci.env")).mode & 0o777, 0o600);
-    assert.ok(statSync(join(dir, "tasks")).isDirectory());
+    assert.ok(statSync(join(dir, "home", ".sdci", "tasks")).isDirectory());
     const calls = readFileSync(log, "utf8").trim().split("\n");
     assert.deepEqual(calls, [
-      `-u ${me.username} -- mkdir -p -m 0700 -- ${join(dir, "tasks")}`,
-      `-- mkdir -p -m 0755 -- ${etc}`,
+      `-u ${me.username} -- sh -c umask 077 && exec "$@" sh mkdir -p -m 0700 -- ${join(dir, "home", ".sdci", "tasks")}`,
+      `-- sh -c umask 022 && exec "$@" sh mkdir -p -m 0755 -- ${etc}`,
       `-- ${process.execPath} ${join(repoRoot, "dist/server/systemd/privileged-write.js")} ${join(etc, "sdci.env")} 0600`,
       "-- /bin/true daemon-reload",
       `-- rm -f -- ${join(dir, "tasks-gone")}`,

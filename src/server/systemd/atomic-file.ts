@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { chmod, chown, constants, mkdir, open, rename, rm } from "node:fs/promises";
-import { basename, dirname, join, sep } from "node:path";
+import { basename, dirname, join, resolve, sep } from "node:path";
 
 /**
  * Writes `content` to `path` so that no reader ever sees a partial file and the bytes are
@@ -46,8 +46,10 @@ async function syncFolder(folder: string): Promise<void> {
 export async function ensureFolder(path: string, owner?: { uid: number; gid: number }, home?: string): Promise<void> {
   const firstCreated = await mkdir(path, { recursive: true, mode: 0o700 });
   if (firstCreated === undefined) return;
+  // A passwd entry may end its home in "/": compare normalized paths.
+  const ownHome = home === undefined ? undefined : resolve(home);
   for (let folder = path; ; folder = dirname(folder)) {
-    const theirs = folder === path || (home !== undefined && (folder === home || folder.startsWith(home + sep)));
+    const theirs = folder === path || (ownHome !== undefined && (folder === ownHome || folder.startsWith(ownHome + sep)));
     await chmod(folder, theirs ? 0o700 : 0o755);
     if (theirs && owner !== undefined) await chown(folder, owner.uid, owner.gid);
     if (folder === firstCreated || folder === dirname(folder)) break;

@@ -58,9 +58,11 @@ async function install(request: SetupRequest, host: SystemdHost, input: InputLin
   const defaultsUsed = [request.tasksDir, request.uploadsDir, request.dataDir].some((value) => value === undefined);
   // A system account's home is often a placeholder (/nonexistent): its folders would be made at
   // the top of the file system, for that account.
-  if (defaultsUsed && !(await stat(account.home).then((info) => info.isDirectory(), () => false))) {
+  const homeIsReal = account.home !== "/" && (await stat(account.home).then((info) => info.isDirectory(), () => false));
+  if (defaultsUsed && !homeIsReal) {
+    const what = account.home === "/" ? "is the root folder" : "does not exist";
     throw new SetupError(
-      `${account.name}'s home folder ${account.home} does not exist, so it cannot hold the service's folders: pass --tasks-dir, --uploads-dir and --data-dir`,
+      `${account.name}'s home folder ${account.home} ${what}, so it cannot hold the service's folders: pass --tasks-dir, --uploads-dir and --data-dir`,
     );
   }
   const folder = (option: string, value: string | undefined, fallback: string) =>

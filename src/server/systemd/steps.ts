@@ -86,13 +86,13 @@ export class StepRunner {
       case "user-folder": {
         const path = this.hostPath(step.path);
         if (this.#needsSudoAs(step.owner)) {
-          return this.#command([sudo!, "-u", step.owner.name, "--", "mkdir", "-p", "-m", "0700", "--", path]);
+          return this.#command([sudo!, "-u", step.owner.name, "--", ...withUmask("077", ["mkdir", "-p", "-m", "0700", "--", path])]);
         }
         return ensureFolder(path, this.#options.euid === 0 ? step.owner : undefined, this.hostPath(step.owner.home));
       }
       case "root-folder": {
         const path = this.hostPath(step.path);
-        if (this.needsSudo) return this.#command([sudo!, "--", "mkdir", "-p", "-m", "0755", "--", path]);
+        if (this.needsSudo) return this.#command([sudo!, "--", ...withUmask("022", ["mkdir", "-p", "-m", "0755", "--", path])]);
         return ensureSystemFolder(path);
       }
       case "write": {
@@ -149,4 +149,12 @@ export function shellWord(word: string): string {
 /** The command of a description, without its `# note`. */
 function withoutNote(description: string): string {
   return description.replace(/ {3}# .*$/, "");
+}
+
+/**
+ * A command run under `sh` with its umask set first: `mkdir -p -m` gives the mode to the last
+ * folder only, and the parents it makes take the umask, which sudo may pass on from the caller.
+ */
+function withUmask(umask: string, command: string[]): string[] {
+  return ["sh", "-c", `umask ${umask} && exec "$@"`, "sh", ...command];
 }
