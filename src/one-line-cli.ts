@@ -8,9 +8,24 @@ import { type BaseContext, Cli, type Command } from "clipanion";
  */
 export class OneLineErrorCli<Context extends BaseContext = BaseContext> extends Cli<Context> {
   override error(error: Error, { command }: { colored?: boolean; command?: Command<Context> | null } = {}): string {
-    const help = helpFor(this.binaryName, error, command);
+    const path = command?.path?.filter((word) => word !== this.binaryName) ?? candidatePath(this.binaryName, error) ?? this.#typedPath();
+    const help = "clipanion" in error ? [this.binaryName, ...(path ?? []), "--help"].join(" ") : undefined;
     process.stderr.write(`${this.binaryName}: ${firstLine(error)}${help ? ` (see: ${help})` : ""}\n`);
     return "";
+  }
+
+  /**
+   * The longest registered command path the command line starts with: a value refused while
+   * parsing (`runs --limit 0`) comes with no command to name.
+   */
+  #typedPath(): string[] | undefined {
+    const typed = process.argv.slice(2);
+    let best: string[] | undefined;
+    for (const { path: usage } of this.definitions()) {
+      const path = usage.split(" ").slice(1);
+      if (path.length > 0 && path.every((word, index) => typed[index] === word) && path.length > (best?.length ?? 0)) best = path;
+    }
+    return best;
   }
 }
 
@@ -22,13 +37,6 @@ function firstLine(error: Error): string {
     return `no command takes these arguments: ${JSON.stringify(input.join(" "))}`;
   }
   return line.replace(/[\u0000-\u001f\u007f]/g, (control) => JSON.stringify(control).slice(1, -1));
-}
-
-/** `<binary> <command> --help` when the command is known, else `<binary> --help`. */
-function helpFor(binary: string, error: Error, command: Command | null | undefined): string | undefined {
-  if (!("clipanion" in error)) return undefined;
-  const path = command?.path?.filter((word) => word !== binary) ?? candidatePath(binary, error);
-  return [binary, ...(path ?? []), "--help"].join(" ");
 }
 
 /** The command words of the one command clipanion thought was meant, from its usage line. */

@@ -337,7 +337,7 @@ test("a usage mistake is one line on stderr that points to --help, nothing on st
   const cases: Array<[string[], RegExp]> = [
     [["run", "http://127.0.0.1:9"], /^sdci-cli: Not enough positional arguments\. \(see: sdci-cli run --help\)\n$/],
     [["status", "http://127.0.0.1:9", "extra"], /^sdci-cli: Extraneous positional argument \("extra"\)\. \(see: sdci-cli status --help\)\n$/],
-    [["runs", "--limit", "0", "http://127.0.0.1:9"], /^sdci-cli: Invalid value for --limit: [^\n]*\n$/],
+    [["runs", "--limit", "0", "http://127.0.0.1:9"], /^sdci-cli: Invalid value for --limit: [^\n]* \(see: sdci-cli runs --help\)\n$/],
     [["upload-asset", "http://127.0.0.1:9", "-dash.txt", "x"], /^sdci-cli: Invalid option name \("-dash\.txt"\)\. \(see: sdci-cli upload-asset --help\)\n$/],
     [["deploy-now"], /^sdci-cli: no command takes these arguments: "deploy-now" \(see: sdci-cli --help\)\n$/],
   ];

@@ -113,3 +113,13 @@ test("values a systemd file cannot hold are refused with a reason, not written m
   assert.throws(() => renderServiceUnit(spec({ nodePath: '/opt/"node"/bin/node' })), /quote/);
   assert.throws(() => renderEnvironmentFile("line\nSDCI_OTHER=1"), /control character/);
 });
+
+test("loopback is recognized however it is written, so setup warns of plain HTTP only off this host", async () => {
+  const { isLoopback } = await import("../src/server/systemd/install-service.js");
+  for (const address of ["127.0.0.1", "127.1.2.3", "::1", "0:0:0:0:0:0:0:1", "::ffff:127.0.0.1", "::ffff:7f00:1"]) {
+    assert.equal(isLoopback(address), true, address);
+  }
+  for (const address of ["10.0.0.5", "0.0.0.0", "::", "::ffff:10.0.0.1", "fe80::1", "fe80::1%eth0", "2001:db8::1"]) {
+    assert.equal(isLoopback(address), false, address);
+  }
+});

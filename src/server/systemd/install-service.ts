@@ -1,4 +1,5 @@
 import { access, readFile, stat } from "node:fs/promises";
+import { isIPv4 } from "node:net";
 import { userInfo } from "node:os";
 import { join } from "node:path";
 import { InputLines } from "./input-lines.js";
@@ -189,8 +190,17 @@ function printNextSteps(host: SystemdHost, request: SetupRequest, runner: StepRu
   );
 }
 
-/** 127.0.0.0/8 and ::1 (also as an IPv4-mapped address): nothing beyond this host can listen in. */
-function isLoopback(address: string): boolean {
-  const v4 = address.replace(/^::ffff:/i, "");
-  return /^127\./.test(v4) || address === "::1";
+/** 127.0.0.0/8 and ::1, however written (also IPv4-mapped): nothing beyond this host can listen in. */
+export function isLoopback(address: string): boolean {
+  if (isIPv4(address)) return address.startsWith("127.");
+  // The URL parser writes an IPv6 address in one canonical form: 0:0:0:0:0:0:0:1 is ::1,
+  // ::ffff:127.0.0.1 is ::ffff:7f00:1.
+  let canonical: string;
+  try {
+    canonical = new URL(`http://[${address}]/`).hostname.slice(1, -1);
+  } catch {
+    return false; // A zone id (fe80::1%eth0) is a link, never loopback.
+  }
+  const mapped = /^::ffff:([0-9a-f]{1,4}):[0-9a-f]{1,4}$/.exec(canonical);
+  return canonical === "::1" || (mapped !== null && Number.parseInt(mapped[1]!, 16) >> 8 === 127);
 }
