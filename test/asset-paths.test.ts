@@ -76,6 +76,17 @@ describe("upload destinations", () => {
     assert.deepEqual((await status.json()).busy, null);
   });
 
+  test("a percent-encoded /v1/assets/ prefix gets a 400 that says so, not 'the destination path is empty'", async () => {
+    const response = await rawRequest(
+      server.url,
+      requestHead("PUT", "/v1/%61ssets/x.txt", { ...server.auth, "Content-Length": 5 }),
+      Buffer.from("hello"),
+    );
+    assert.equal(response.status, 400, response.body);
+    assert.match(JSON.parse(response.body).detail, /write the path's \/v1\/assets\/ as it is, not percent-encoded/);
+    assert.deepEqual(listTree(server.uploadsDir).filter((path) => path === "x.txt"), []);
+  });
+
   test("a refused destination answers problem+json that says why", async () => {
     const response = await put("a%01b");
     assert.equal(response.headers["content-type"], "application/problem+json");

@@ -157,8 +157,13 @@ export function assetRoutes(uploads: AssetUploads) {
   return router;
 }
 
-/** The still-encoded path after `prefix`, from an origin-form or absolute-form request target. */
+/**
+ * The still-encoded path after `prefix`, from an origin-form or absolute-form request target.
+ * Hono routes `/v1/%61ssets/x` here too, having decoded it; the destination is read from the
+ * raw target, so the prefix must be written out there.
+ */
 function rawPathAfter(target: string, prefix: string): string {
   const path = (target.split("?")[0] ?? "").replace(/^[a-z][a-z0-9+.-]*:\/\/[^/]*/i, "");
-  return path.startsWith(prefix) ? path.slice(prefix.length) : "";
+  if (!path.startsWith(prefix)) throw new UploadError("invalid-request", `write the path's ${prefix} as it is, not percent-encoded`);
+  return path.slice(prefix.length);
 }
