@@ -115,7 +115,7 @@ test("values a systemd file cannot hold are refused with a reason, not written m
 });
 
 test("loopback is recognized however it is written, so setup warns of plain HTTP only off this host", async () => {
-  const { isLoopback } = await import("../src/server/systemd/install-service.js");
+  const { isLoopback } = await import("../src/server/systemd/setup-options.js");
   for (const address of ["127.0.0.1", "127.1.2.3", "::1", "0:0:0:0:0:0:0:1", "::ffff:127.0.0.1", "::ffff:7f00:1"]) {
     assert.equal(isLoopback(address), true, address);
   }

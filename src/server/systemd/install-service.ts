@@ -1,5 +1,4 @@
 import { access, readFile, stat } from "node:fs/promises";
-import { isIPv4 } from "node:net";
 import { userInfo } from "node:os";
 import { join } from "node:path";
 import { InputLines } from "./input-lines.js";
@@ -15,7 +14,7 @@ import {
 import { requireSeparateFolders } from "../separate-folders.js";
 import { SetupError } from "./setup-error.js";
 import { unitInTheWay, unitInTheWayMessage } from "./unit-ownership.js";
-import { parseFolder, parseListenAddress, parsePort, parseServiceName, readToken } from "./setup-options.js";
+import { isLoopback, parseFolder, parseListenAddress, parsePort, parseServiceName, readToken } from "./setup-options.js";
 import type { Step, StepRunner } from "./steps.js";
 import { type Account, lookupAccount } from "./user-account.js";
 
@@ -188,19 +187,4 @@ function printNextSteps(host: SystemdHost, request: SetupRequest, runner: StepRu
       "",
     ].join("\n"),
   );
-}
-
-/** 127.0.0.0/8 and ::1, however written (also IPv4-mapped): nothing beyond this host can listen in. */
-export function isLoopback(address: string): boolean {
-  if (isIPv4(address)) return address.startsWith("127.");
-  // The URL parser writes an IPv6 address in one canonical form: 0:0:0:0:0:0:0:1 is ::1,
-  // ::ffff:127.0.0.1 is ::ffff:7f00:1.
-  let canonical: string;
-  try {
-    canonical = new URL(`http://[${address}]/`).hostname.slice(1, -1);
-  } catch {
-    return false; // A zone id (fe80::1%eth0) is a link, never loopback.
-  }
-  const mapped = /^::ffff:([0-9a-f]{1,4}):[0-9a-f]{1,4}$/.exec(canonical);
-  return canonical === "::1" || (mapped !== null && Number.parseInt(mapped[1]!, 16) >> 8 === 127);
 }

@@ -1,4 +1,4 @@
-import { isIP } from "node:net";
+import { isIP, isIPv4 } from "node:net";
 import { isAbsolute, resolve } from "node:path";
 import { isSendableToken, readTokenLine } from "../../token-rules.js";
 import { SetupError } from "./setup-error.js";
@@ -78,4 +78,19 @@ export async function readToken(sources: TokenSources): Promise<string> {
     throw new SetupError("the token contains a non-ASCII character: clients send it in an HTTP header, which carries visible ASCII only");
   }
   return token;
+}
+
+/** 127.0.0.0/8 and ::1, however written (also IPv4-mapped): nothing beyond this host can listen in. */
+export function isLoopback(address: string): boolean {
+  if (isIPv4(address)) return address.startsWith("127.");
+  // The URL parser writes an IPv6 address in one canonical form: 0:0:0:0:0:0:0:1 is ::1,
+  // ::ffff:127.0.0.1 is ::ffff:7f00:1.
+  let canonical: string;
+  try {
+    canonical = new URL(`http://[${address}]/`).hostname.slice(1, -1);
+  } catch {
+    return false; // A zone id (fe80::1%eth0) is a link, never loopback.
+  }
+  const mapped = /^::ffff:([0-9a-f]{1,4}):[0-9a-f]{1,4}$/.exec(canonical);
+  return canonical === "::1" || (mapped !== null && Number.parseInt(mapped[1]!, 16) >> 8 === 127);
 }
