@@ -115,7 +115,18 @@ describe("run history and resumable streams", () => {
     const result = await runCli(["logs", "--follow", server.url, id], { SDCI_TOKEN: server.token });
     assert.equal(result.code, 4);
     assert.equal(result.stdout, Array.from({ length: 15 }, (_, i) => `line ${i + 1}\n`).join(""));
-    assert.equal(result.stderr, Array.from({ length: 15 }, (_, i) => `err ${i + 1}\n`).join(""));
+    const last = `sdci-cli: run ${id} failed (exit code 4)\n`;
+    assert.equal(result.stderr, Array.from({ length: 15 }, (_, i) => `err ${i + 1}\n`).join("") + last);
+  });
+
+  test("logs --follow of a run the server ends says why on its last line, as run does", async () => {
+    const id = await startRun(server, "counter", ["500"]);
+    const follower = runCli(["logs", "--follow", server.url, id], { SDCI_TOKEN: server.token });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal((await fetch(`${server.url}/v1/runs/${id}/cancel`, { method: "POST", headers: server.auth })).status, 202);
+    const result = await follower;
+    assert.equal(result.code, 128 + 15);
+    assert.match(result.stderr, new RegExp(`\nsdci-cli: run ${id} cancelled \\(signal SIGTERM\\): [^\n]+\n$`));
   });
 
   test("the CLI lists tasks, runs and status, as tables and as JSON", async () => {

@@ -154,6 +154,17 @@ async function finishedExit(client: ApiClient, serverUrl: string, runId: string)
 }
 
 /**
+ * The last line for a run that did not succeed, naming `subject` ("task 'deploy'", "run ID"):
+ * how it ended and, when the server ended it (a timeout, a cancel, a full disk), why.
+ */
+export function endOfRunLine(subject: string, exit: ExitEvent): string | undefined {
+  if (exit.status === "succeeded") return undefined;
+  const how = exit.signal ? `signal ${exit.signal}` : `exit code ${exit.exitCode ?? "none"}`;
+  const why = exit.reason ? `: ${exit.reason}` : "";
+  return `sdci-cli: ${subject} ${exit.status.replace("_", " ")} (${how})${why}\n`;
+}
+
+/**
  * The CLI's exit code for a run: 0 only when it succeeded, the task's own code when it has
  * one, 128 + the signal number when a signal ended it (as a shell reports it), else 1.
  */

@@ -25,7 +25,7 @@ export class LogsCommand extends ServerCommand {
     const { apiFailure, createApiClient } = await import("../api-client.js");
     const client = createApiClient(this.serverUrl, await this.resolveToken());
     if (this.follow) {
-      const { exitCodeOf, followRun } = await import("../run-follower.js");
+      const { endOfRunLine, exitCodeOf, followRun } = await import("../run-follower.js");
       const exit = await followRun({
         client,
         serverUrl: this.serverUrl,
@@ -33,6 +33,8 @@ export class LogsCommand extends ServerCommand {
         stdout: this.context.stdout,
         stderr: this.context.stderr,
       });
+      const last = endOfRunLine(`run ${this.runId}`, exit);
+      if (last) this.context.stderr.write(last);
       return exitCodeOf(exit);
     }
     const { data, error, response } = await client.GET("/v1/runs/{id}/log", {

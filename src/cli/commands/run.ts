@@ -56,7 +56,7 @@ export class RunCommand extends ServerCommand {
 
   async #startAndFollow(client: ApiClient, interrupts: InterruptHandler): Promise<number> {
     const { apiFailure } = await import("../api-client.js");
-    const { eventStream, exitCodeOf, followRun } = await import("../run-follower.js");
+    const { endOfRunLine, eventStream, exitCodeOf, followRun } = await import("../run-follower.js");
     const { data, error, response } = await client
       .POST("/v1/tasks/{task}/runs", {
         params: { path: { task: this.task } },
@@ -76,13 +76,9 @@ export class RunCommand extends ServerCommand {
       stderr: this.context.stderr,
       onRunId: (id) => interrupts.runStarted(id),
     });
-    const code = exitCodeOf(exit);
-    if (exit.status !== "succeeded") {
-      const how = exit.signal ? `signal ${exit.signal}` : `exit code ${exit.exitCode ?? "none"}`;
-      const why = exit.reason ? `: ${exit.reason}` : "";
-      this.context.stderr.write(`sdci-cli: task '${this.task}' ${exit.status.replace("_", " ")} (${how})${why}\n`);
-    }
-    return code;
+    const last = endOfRunLine(`task '${this.task}'`, exit);
+    if (last) this.context.stderr.write(last);
+    return exitCodeOf(exit);
   }
 }
 
