@@ -261,6 +261,15 @@ describe("file uploads", () => {
     const modern = await sendExpecting("HTTP/1.1", "expect/one.txt");
     assert.match(modern.early, /^HTTP\/1\.1 100 Continue\r\n\r\n$/);
     assert.match(modern.received, /HTTP\/1\.1 201 Created/);
+    // Absolute-form, as to a proxy, to a name that exists: the 409 comes with no 100 before it.
+    const socket = await openSocket(server.url);
+    socket.on("error", () => {});
+    let heard = "";
+    socket.on("data", (chunk: Buffer) => (heard += chunk.toString("latin1")));
+    socket.write(requestHead("PUT", `${server.url}/v1/assets/expect/one.txt`, { ...server.auth, "Content-Length": 5, Expect: "100-continue" }));
+    await eventually(() => /HTTP\/1\.1 409 /.test(heard), 5000, "the 409");
+    socket.destroy();
+    assert.doesNotMatch(heard, /100 Continue/);
     const old = await sendExpecting("HTTP/1.0", "expect/zero.txt");
     assert.equal(old.early, "", "no interim answer to HTTP/1.0");
     assert.match(old.received, /^HTTP\/1\.1 201 Created/);

@@ -252,6 +252,7 @@ test("a SERVER_URL with a query, a fragment or a user and password is refused in
     ["http://127.0.0.1:9?x=1", /SERVER_URL may not have a query or fragment: 'http:\/\/127\.0\.0\.1:9\?x=1'/],
     ["http://127.0.0.1:9/#top", /SERVER_URL may not have a query or fragment: 'http:\/\/127\.0\.0\.1:9\/#top'/],
     ["http://user:secret@127.0.0.1:9", /SERVER_URL may not hold a user or password: pass the token with --token or SDCI_TOKEN/],
+    ["http://127.0.0.1:9 ", /not a server URL: "http:\/\/127\.0\.0\.1:9 " holds a blank/],
   ];
   const work = mkdtempSync(join(tmpdir(), "sdci-url-"));
   try {
@@ -309,6 +310,7 @@ test("sdci-cli run against a server whose answer is not an sdci-server's stream:
     },
     "an exit event with no data": { type: "text/event-stream", body: 'id: 1\nevent: run\ndata: {"id":"x"}\n\nid: 2\nevent: exit\ndata: null\n\n' },
     "a run event that is not JSON": { type: "text/event-stream", body: "id: 1\nevent: run\ndata: {oops\n\n" },
+    "JSON that is not a status": { type: "application/json", body: '{"a":1}' },
   };
   for (const [what, { type, body }] of Object.entries(answers)) {
     const fake = http.createServer((request, response) => {
@@ -320,7 +322,8 @@ test("sdci-cli run against a server whose answer is not an sdci-server's stream:
     const url = `http://127.0.0.1:${(fake.address() as net.AddressInfo).port}`;
     try {
       const started = performance.now();
-      const cli = await runCli(["run", url, "hello"], { SDCI_TOKEN: "x".repeat(32), SDCI_ANSWER_TIMEOUT: "5" });
+      const command = what === "JSON that is not a status" ? ["status", url] : ["run", url, "hello"];
+      const cli = await runCli(command, { SDCI_TOKEN: "x".repeat(32), SDCI_ANSWER_TIMEOUT: "5" });
       assert.equal(cli.code, 1, `${what}: ${cli.stderr}`);
       assert.match(cli.stderr, /^sdci-cli: [^\n]*(is it an sdci-server\?)[^\n]*\n$/, `${what}: ${cli.stderr}`);
       assert.ok(performance.now() - started < 10_000, `${what}: took ${performance.now() - started} ms`);

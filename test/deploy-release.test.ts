@@ -61,11 +61,15 @@ describe("examples/tasks/deploy-release.sh", () => {
     const missing = await deploy("v9");
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /nothing uploaded at releases\/v9/);
-    for (const [version, made] of [["v7", "an empty folder made on the host"], ["v8", "an uploaded empty folder"]] as const) {
+    for (const [version, made] of [
+      ["v7", "an empty folder made on the host"],
+      ["v8", "an uploaded empty folder"],
+      ["v9", "an uploaded folder of empty folders"],
+    ] as const) {
       if (version === "v7") mkdirSync(join(server.uploadsDir, "releases", version), { recursive: true });
       else {
         const empty = join(server.root, "build", version, "dist");
-        mkdirSync(empty, { recursive: true });
+        mkdirSync(version === "v9" ? join(empty, "sub", "sub2") : empty, { recursive: true });
         assert.equal((await runCli(["upload-asset", server.url, empty, `releases/${version}`], env)).code, 0);
       }
       const empty = await deploy(version);

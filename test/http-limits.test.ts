@@ -218,6 +218,8 @@ describe("HTTP limits", () => {
     const connect = await rawExchange(server.url, ["CONNECT 127.0.0.1:22 HTTP/1.1\r\nHost: 127.0.0.1:22\r\n\r\n"]);
     assertProblem(connect, 405);
     assert.equal(connect.headers.allow, "GET, HEAD, POST, PUT");
+    const expectation = await rawExchange(server.url, ["GET /v1/status HTTP/1.1\r\nHost: sdci\r\nExpect: foo\r\n\r\n"]);
+    assertProblem(expectation, 417);
     assert.equal(await health(), 200);
   });
 

@@ -179,6 +179,8 @@ test("an existing unit is replaced only after a yes or with --force", async () =
   try {
     const installed = await runServerCommand(setupArgs(root, "--port", "8842"), { input: "first-token-0123456789\n" });
     assert.equal(installed.code, 0, installed.stderr);
+    // The way back stays under --root: without it, it would remove the host's own service.
+    assert.match(installed.stdout, new RegExp(`undo: +sdci-server uninstall --service-name sdci --root ${root.replaceAll("/", "\\/")}\\n`));
     const unitPath = join(root, "etc/systemd/system/sdci.service");
     const envPath = join(root, "etc/sdci/sdci.env");
     const before = { unit: readFileSync(unitPath, "utf8"), env: readFileSync(envPath, "utf8"), tree: tree(root) };
@@ -382,8 +384,13 @@ test("a unit of that name that sdci-server did not write is never taken over or 
     writeFileSync(join(root, "lib/systemd/system/dbus.service"), "[Service]\nExecStart=/usr/bin/dbus-daemon\n");
     mkdirSync(join(root, "etc/systemd/system"), { recursive: true });
     writeFileSync(join(root, "etc/systemd/system/nginx.service"), "[Service]\nExecStart=/usr/sbin/nginx\n");
+    // One that overrides /etc (systemd-run), and one an init.d script becomes (systemd-sysv-generator).
+    mkdirSync(join(root, "run/systemd/transient"), { recursive: true });
+    writeFileSync(join(root, "run/systemd/transient/oneoff.service"), "[Service]\nExecStart=/bin/true\n");
+    mkdirSync(join(root, "run/systemd/generator"), { recursive: true });
+    writeFileSync(join(root, "run/systemd/generator/legacy.service"), "[Service]\nExecStart=/etc/init.d/legacy start\n");
     const before = tree(root);
-    for (const name of ["dbus", "nginx"]) {
+    for (const name of ["dbus", "nginx", "oneoff", "legacy"]) {
       for (const more of [[], ["--force"]]) {
         const setup = await runServerCommand(setupArgs(root, "--service-name", name, "--systemctl", systemctl.path, ...more), {
           input: "a-token-0123456789abcdef\ny\n",

@@ -37,7 +37,7 @@ else
     cp -R -- "$source/." "$stage/"
   fi
   # An empty release would take the site down once `current` points at it.
-  if [[ -z "$(ls -A -- "$stage")" ]]; then
+  if [[ -z "$(find "$stage" -type f -print -quit)" ]]; then
     echo "releases/$version holds no files: nothing to deploy" >&2
     exit 1
   fi

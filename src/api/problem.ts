@@ -10,6 +10,7 @@ export const PROBLEMS = {
   "payload-too-large": { status: 413, title: "The request body is too large" },
   "request-timeout": { status: 408, title: "The request took too long to arrive" },
   "unsupported-media-type": { status: 415, title: "Unsupported Content-Type" },
+  "expectation-failed": { status: 417, title: "The Expect header asks for what this server does not do" },
   "digest-mismatch": { status: 422, title: "The body does not match its Content-Digest" },
   busy: { status: 429, title: "The server is busy with another run or upload" },
   "auth-throttled": { status: 429, title: "Too many wrong tokens from this address" },

@@ -4,7 +4,9 @@ import type { IncomingMessage, Server } from "node:http";
 export const ASSETS_PREFIX = "/v1/assets/";
 
 function isUpload(request: IncomingMessage): boolean {
-  return request.method === "PUT" && (request.url ?? "").startsWith(ASSETS_PREFIX);
+  // An absolute-form target (`PUT http://host/v1/assets/...`, as to a proxy) is routed there too.
+  const path = (request.url ?? "").replace(/^[a-z][a-z0-9+.-]*:\/\/[^/]*/i, "");
+  return request.method === "PUT" && path.startsWith(ASSETS_PREFIX);
 }
 
 /**

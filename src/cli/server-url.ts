@@ -5,6 +5,8 @@ import { CliError } from "./cli-error.js";
  * client so the keychain commands can use it without loading openapi-fetch at startup.
  */
 export function normalizeServerUrl(serverUrl: string): string {
+  // The URL parser drops blanks around it, but the rest of the CLI would carry them along.
+  if (/\s/.test(serverUrl)) throw new CliError(`not a server URL: ${JSON.stringify(serverUrl)} holds a blank`);
   let url: URL;
   try {
     url = new URL(serverUrl);

@@ -23,6 +23,12 @@ export function answerClientErrors(server: Server): void {
     const kind = problemKindOf(error);
     answerAndClose(socket, kind, clientErrorDetail(kind));
   });
+  // An Expect other than 100-continue: Node would answer a bare 417 before the app, unlogged.
+  server.on("checkExpectation", (request, response) => {
+    const body = JSON.stringify(problemBody("expectation-failed", `Expect: ${request.headers.expect ?? ""}: only 100-continue is understood`));
+    response.writeHead(417, { "Content-Type": "application/problem+json", "Content-Length": Buffer.byteLength(body), Connection: "close" });
+    response.end(body);
+  });
   // Node hands CONNECT (a tunnel through a proxy) to this event, not to the app, and drops
   // the connection unanswered when nothing listens.
   server.on("connect", (_request, socket: Duplex) => {

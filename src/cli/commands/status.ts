@@ -1,4 +1,5 @@
 import { Command, Option } from "clipanion";
+import { CliError } from "../cli-error.js";
 import { formatJson } from "../format.js";
 import { ServerCommand } from "../server-command.js";
 
@@ -18,6 +19,11 @@ export class StatusCommand extends ServerCommand {
     const client = createApiClient(this.serverUrl, await this.resolveToken());
     const { data, error, response } = await client.GET("/v1/status");
     if (!data) throw apiFailure(response, error, this.serverUrl);
+    // Whatever else answers at SERVER_URL (a web server, another service) may say 200 with JSON too.
+    const busy = (data as { busy?: unknown }).busy;
+    if (typeof data.version !== "string" || (busy !== null && (typeof busy !== "object" || busy === undefined))) {
+      throw new CliError(`${this.serverUrl} answered 200 but not with an sdci-server's status (is it an sdci-server?)`);
+    }
     const state = data.busy ? `busy: ${data.busy.kind} ${data.busy.id}` : "idle";
     this.context.stdout.write(this.json ? formatJson(data) : `${state}\nserver version ${data.version}\n`);
     return 0;

@@ -183,8 +183,14 @@ function printNextSteps(host: SystemdHost, request: SetupRequest, runner: StepRu
       `  status:  systemctl status ${name}`,
       `  logs:    journalctl -u ${name} -f`,
       `  tasks:   ${spec.tasksDir}/<name>.sh`,
-      `  undo:    sdci-server uninstall --service-name ${name}`,
+      // Under --root the undo must stay there too: without it, it would remove the host's own service.
+      `  undo:    sdci-server uninstall --service-name ${name}${request.root === undefined ? "" : ` --root ${shellQuote(request.root)}`}`,
       "",
     ].join("\n"),
   );
+}
+
+/** A word a POSIX shell reads back as it is. */
+function shellQuote(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
 }

@@ -5,7 +5,22 @@ import { WRITTEN_BY_SETUP } from "./service-unit.js";
  * Where systemd loads system units from, in its order (systemd.unit(5)): the first unit of a
  * name found there is the one systemd runs.
  */
-const UNIT_FOLDERS = ["/etc/systemd/system", "/run/systemd/system", "/usr/local/lib/systemd/system", "/usr/lib/systemd/system", "/lib/systemd/system"];
+const UNIT_FOLDERS = [
+  "/etc/systemd/system.control",
+  "/run/systemd/system.control",
+  "/run/systemd/transient",
+  "/run/systemd/generator.early",
+  "/etc/systemd/system",
+  "/etc/systemd/system.attached",
+  "/run/systemd/system",
+  "/run/systemd/system.attached",
+  // Where systemd-sysv-generator puts a unit for an /etc/init.d script of the same name.
+  "/run/systemd/generator",
+  "/usr/local/lib/systemd/system",
+  "/usr/lib/systemd/system",
+  "/lib/systemd/system",
+  "/run/systemd/generator.late",
+];
 
 /** A unit of the service's name that setup must leave alone, and why. */
 export interface UnitInTheWay {
