@@ -46,18 +46,28 @@ export class StepRunner {
     return this.#options.root === undefined && this.#options.euid !== 0;
   }
 
+  /** Files and folders are made by root (this process is root): under --root run as a user, they are that user's. */
+  get #writesAsRoot(): boolean {
+    return this.#options.euid === 0;
+  }
+
   /** The step as the shell command (or file write) it amounts to, with a note where useful. */
   describe(step: Step): string {
     const sudo = this.needsSudo ? "sudo " : "";
     switch (step.kind) {
       case "user-folder": {
         const asUser = this.#needsSudoAs(step.owner) ? `sudo -u ${shellWord(step.owner.name)} ` : "";
-        return `${asUser}mkdir -p -m 0700 ${shellWord(this.hostPath(step.path))}   # ${step.owner.name}'s, as are the folders it creates in their home`;
+        const note = this.#writesAsRoot
+          ? `${step.owner.name}'s; a missing parent is theirs in their home, root's (0755) elsewhere`
+          : asUser
+            ? `made by ${step.owner.name}, so theirs`
+            : "yours";
+        return `${asUser}mkdir -p -m 0700 ${shellWord(this.hostPath(step.path))}   # ${note}`;
       }
       case "root-folder":
         return `${sudo}mkdir -p -m 0755 ${shellWord(this.hostPath(step.path))}`;
       case "write":
-        return `${sudo}write ${shellWord(this.hostPath(step.path))}   # atomically, owner root, mode 0${step.mode.toString(8)} from the first byte`;
+        return `${sudo}write ${shellWord(this.hostPath(step.path))}   # atomically, owner ${this.#writesAsRoot || this.needsSudo ? "root" : "you"}, mode 0${step.mode.toString(8)} from the first byte`;
       case "remove":
         return `${sudo}rm -f ${shellWord(this.hostPath(step.path))}`;
       case "systemctl": {
