@@ -12,6 +12,7 @@ import type { DrainBounds } from "../src/assets/refused-body.js";
 import { silentLogger } from "../src/logger.js";
 import { startServer } from "../src/server/server.js";
 import { contentDigest, listTree, residentMemory, sha256, sha256OfFile, writeRandomFile } from "./helpers/files.js";
+import { busyHolder } from "./helpers/http.js";
 import { encodeChunk, lastChunk, openSocket, rawRequest, readResponse, requestHead } from "./helpers/raw-http.js";
 import { type TestServer, cliBin, runCli, startTestServer } from "./helpers/server.js";
 import { makeTar } from "./helpers/tar.js";
@@ -30,10 +31,6 @@ async function eventually(check: () => boolean | Promise<boolean>, ms: number, w
 /** What these helpers need of a server, spawned or in this process. */
 type UploadTarget = Pick<TestServer, "url" | "auth" | "uploadsDir">;
 
-async function busy(server: UploadTarget): Promise<unknown> {
-  const response = await fetch(`${server.url}/v1/status`, { headers: server.auth });
-  return (await response.json()).busy;
-}
 
 function temps(server: UploadTarget): string[] {
   return listTree(server.uploadsDir).filter((path) => path.split("/").some((part) => part.startsWith(".sdci-upload-")));
@@ -80,7 +77,7 @@ describe("file uploads", () => {
     await eventually(() => temps(server).some((path) => statSync(join(server.uploadsDir, path)).size > 10 * MiB), 30_000, "the upload is under way");
     cli.kill("SIGKILL");
     await exited;
-    await eventually(async () => temps(server).length === 0 && (await busy(server)) === null, 2000, "temp removed and lock free");
+    await eventually(async () => temps(server).length === 0 && (await busyHolder(server)) === null, 2000, "temp removed and lock free");
     assert.deepEqual(listTree(join(server.uploadsDir, "killed")), []);
     assert.equal((await put(server, "killed/next.txt", "next")).status, 201);
   });
@@ -91,9 +88,9 @@ describe("file uploads", () => {
     socket.write(requestHead("PUT", "/v1/assets/half/file.bin", { ...server.auth, "Content-Length": 8 * MiB }));
     socket.write(Buffer.alloc(4 * MiB, 1));
     await eventually(() => temps(server).length === 1, 5000, "the temp file exists");
-    await eventually(async () => (await busy(server)) !== null, 5000, "the upload holds the lock");
+    await eventually(async () => (await busyHolder(server)) !== null, 5000, "the upload holds the lock");
     socket.destroy();
-    await eventually(async () => temps(server).length === 0 && (await busy(server)) === null, 2000, "temp removed and lock free");
+    await eventually(async () => temps(server).length === 0 && (await busyHolder(server)) === null, 2000, "temp removed and lock free");
     assert.deepEqual(listTree(join(server.uploadsDir, "half")), []);
     assert.equal((await put(server, "half/file.bin", "whole")).status, 201);
   });
@@ -131,7 +128,7 @@ describe("file uploads", () => {
     assert.equal(viaFetch.status, 409);
     assert.equal((await fetch(`${server.url}/health`)).status, 200);
     assert.equal(readFileSync(join(server.uploadsDir, "exists", "app.bin"), "utf8"), "the original");
-    assert.equal(await busy(server), null);
+    assert.equal(await busyHolder(server), null);
   });
 
   test("two uploads to one name at once: one 201, the other 409 or 429, and the file holds the winner's bytes", async () => {
@@ -147,24 +144,34 @@ describe("file uploads", () => {
     assert.deepEqual(temps(server), []);
   });
 
-  test("a destination that another program on the host creates during the upload is never replaced: 409, its bytes kept", async () => {
-    // The lock orders SDCI's own uploads; only link() stands between an upload and a file that
-    // something else (a cron job, an operator) put there after the checks before the body.
+  /** A 2 MiB upload to `path` during which, once its temp file exists, `meddle` runs; its answer. */
+  async function uploadMeddledWith(path: string, meddle: () => void) {
     const socket = await openSocket(server.url);
     socket.on("error", () => {});
     const answer = readResponse(socket, 10_000);
-    socket.write(requestHead("PUT", "/v1/assets/elsewhere/app.bin", { ...server.auth, "Content-Length": 2 * MiB }));
+    socket.write(requestHead("PUT", `/v1/assets/${path}`, { ...server.auth, "Content-Length": 2 * MiB }));
     socket.write(Buffer.alloc(MiB, 1));
     await eventually(() => temps(server).length === 1, 5000, "the temp file exists");
-    writeFileSync(join(server.uploadsDir, "elsewhere", "app.bin"), "put there by another program");
+    meddle();
     socket.write(Buffer.alloc(MiB, 2));
-    const { status, body } = await answer;
-    socket.destroy();
+    try {
+      return await answer;
+    } finally {
+      socket.destroy();
+    }
+  }
+
+  test("a destination that another program on the host creates during the upload is never replaced: 409, its bytes kept", async () => {
+    // The lock orders SDCI's own uploads; only link() stands between an upload and a file that
+    // something else (a cron job, an operator) put there after the checks before the body.
+    const { status, body } = await uploadMeddledWith("elsewhere/app.bin", () =>
+      writeFileSync(join(server.uploadsDir, "elsewhere", "app.bin"), "put there by another program"),
+    );
     assert.equal(status, 409, body);
     assert.equal(JSON.parse(body).type, "urn:sdci:problem:asset-exists");
     assert.equal(readFileSync(join(server.uploadsDir, "elsewhere", "app.bin"), "utf8"), "put there by another program");
     assert.deepEqual(listTree(join(server.uploadsDir, "elsewhere")), ["app.bin"]);
-    assert.equal(await busy(server), null);
+    assert.equal(await busyHolder(server), null);
   });
 
   test("an uploads folder removed while the server runs (by a task, say) is made again by the next upload", async () => {
@@ -175,20 +182,11 @@ describe("file uploads", () => {
   });
 
   test("a destination folder that another program removes during the upload: 409 with the reason, nothing left, the lock free", async () => {
-    const socket = await openSocket(server.url);
-    socket.on("error", () => {});
-    const answer = readResponse(socket, 10_000);
-    socket.write(requestHead("PUT", "/v1/assets/vanishing/app.bin", { ...server.auth, "Content-Length": 2 * MiB }));
-    socket.write(Buffer.alloc(MiB, 1));
-    await eventually(() => temps(server).length === 1, 5000, "the temp file exists");
-    rmSync(join(server.uploadsDir, "vanishing"), { recursive: true });
-    socket.write(Buffer.alloc(MiB, 2));
-    const { status, body } = await answer;
-    socket.destroy();
+    const { status, body } = await uploadMeddledWith("vanishing/app.bin", () => rmSync(join(server.uploadsDir, "vanishing"), { recursive: true }));
     assert.equal(status, 409, body);
     assert.match(JSON.parse(body).detail, /removed while the upload arrived/);
     assert.deepEqual(temps(server), []);
-    assert.equal(await busy(server), null);
+    assert.equal(await busyHolder(server), null);
     assert.equal((await put(server, "vanishing/app.bin", "again")).status, 201);
   });
 
@@ -298,7 +296,7 @@ describe("file uploads", () => {
     assert.equal(duringRun.status, 429);
     assert.ok(duringRun.headers.get("retry-after"));
     writeFileSync(release, "");
-    await eventually(async () => (await busy(server)) === null, 10_000, "the run ended");
+    await eventually(async () => (await busyHolder(server)) === null, 10_000, "the run ended");
     assert.deepEqual(listTree(join(server.uploadsDir, "locked")), []);
 
     const socket = await openSocket(server.url);
@@ -306,7 +304,7 @@ describe("file uploads", () => {
     const answer = readResponse(socket, 10_000);
     socket.write(requestHead("PUT", "/v1/assets/locked/b.txt", { ...server.auth, "Content-Length": 10 }));
     socket.write("01234");
-    await eventually(async () => JSON.stringify(await busy(server)) === JSON.stringify({ kind: "upload", id: "locked/b.txt" }), 5000, "the upload holds the lock");
+    await eventually(async () => JSON.stringify(await busyHolder(server)) === JSON.stringify({ kind: "upload", id: "locked/b.txt" }), 5000, "the upload holds the lock");
     const duringUpload = await fetch(`${server.url}/v1/tasks/hold/runs`, { method: "POST", headers: server.auth });
     assert.equal(duringUpload.status, 429);
     socket.write("56789");
@@ -329,9 +327,9 @@ describe("upload size limit and idle timeout", () => {
     const closed = once(socket, "close");
     socket.write(requestHead("PUT", "/v1/assets/stalled/file.bin", { ...server.auth, "Content-Length": 10 }));
     socket.write("01234");
-    await eventually(async () => (await busy(server)) !== null, 5000, "the upload holds the lock");
+    await eventually(async () => (await busyHolder(server)) !== null, 5000, "the upload holds the lock");
     await Promise.race([closed, sleep(10_000).then(() => assert.fail("the server kept the stalled connection"))]);
-    await eventually(async () => (await busy(server)) === null && temps(server).length === 0, 2000, "lock free and temp removed");
+    await eventually(async () => (await busyHolder(server)) === null && temps(server).length === 0, 2000, "lock free and temp removed");
     assert.deepEqual(listTree(server.uploadsDir), []);
   });
   after(() => server.stop());
@@ -350,7 +348,7 @@ describe("upload size limit and idle timeout", () => {
     socket.destroy();
 
     assert.deepEqual(listTree(server.uploadsDir), []);
-    assert.equal(await busy(server), null);
+    assert.equal(await busyHolder(server), null);
     assert.equal((await put(server, "big/exact.bin", Buffer.alloc(MiB))).status, 201, "exactly the limit is accepted");
   });
 });
@@ -452,7 +450,7 @@ describe("a body refused while it is still arriving", () => {
     // kept, the lock is free and the server takes the next upload.
     const writtenAtAnswer = writer.written();
     assert.deepEqual(listTree(byTime.uploadsDir), []);
-    assert.equal(await busy(byTime), null);
+    assert.equal(await busyHolder(byTime), null);
     assert.equal((await put(byTime, "meanwhile/file.bin", "next")).status, 201);
     await sleep(300);
     assert.ok(!socket.destroyed && writer.written() > writtenAtAnswer, "the client could go on writing after the answer");
@@ -475,7 +473,7 @@ describe("a body refused while it is still arriving", () => {
     assert.equal(response.headers.connection, "close");
     const writtenAtAnswer = writer.written();
     assert.deepEqual(listTree(join(byTime.uploadsDir, "drained")), [], "no temp folder, no partial folder");
-    assert.equal(await busy(byTime), null);
+    assert.equal(await busyHolder(byTime), null);
     await sleep(300);
     assert.ok(!socket.destroyed && writer.written() > writtenAtAnswer, "the client could go on writing after the answer");
     await closed;
@@ -493,7 +491,7 @@ describe("a body refused while it is still arriving", () => {
     assert.ok(afterAnswer < 40 * MiB, `the server read ${afterAnswer} bytes after its answer`);
     assert.ok(closedAt > 0);
     assert.deepEqual(listTree(byBytes.uploadsDir), []);
-    assert.equal(await busy(byBytes), null);
+    assert.equal(await busyHolder(byBytes), null);
   });
 
   test("a client that ends its body after the answer gets a prompt close, not the whole bound", async () => {

@@ -7,6 +7,7 @@ import { request } from "node:http";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
+import { busyHolder } from "./helpers/http.js";
 import { openSocket, rawExchange, readResponse, requestHead } from "./helpers/raw-http.js";
 import { readSse } from "./helpers/sse.js";
 import { type TestServer, startTestServer } from "./helpers/server.js";
@@ -68,10 +69,7 @@ describe("HTTP limits", () => {
     const answer = await rawExchange(server.url, [head, ...pieces], { gapMs: 120 });
     assert.equal(answer.status, 202, answer.body);
     assert.ok(answer.closedAfterMs > HEADERS_TIMEOUT_S * 1000 * 2, `body sent too fast to prove anything: ${answer.closedAfterMs}`);
-    await waitFor(async () => {
-      const status = (await (await fetch(`${server.url}/v1/status`, { headers: server.auth })).json()) as { busy: unknown };
-      return status.busy === null;
-    });
+    await waitFor(async () => (await busyHolder(server)) === null);
   });
 
   test("a 100 MB upload sent at a steady rate for longer than the headers timeout completes (AC2)", async () => {
@@ -122,10 +120,7 @@ describe("HTTP limits", () => {
     const answer = await rawExchange(server.url, [head, Buffer.alloc(1000, 7)]);
     assert.ok(answer.closedAfterMs >= IDLE_TIMEOUT_S * 1000 - 200, `closed too early: ${answer.closedAfterMs} ms`);
     assert.ok(answer.closedAfterMs < IDLE_TIMEOUT_S * 1000 + 2000, `closed too late: ${answer.closedAfterMs} ms`);
-    const idle = await waitFor(async () => {
-      const status = (await (await fetch(`${server.url}/v1/status`, { headers: server.auth })).json()) as { busy: unknown };
-      return status.busy === null;
-    }, 5000);
+    const idle = await waitFor(async () => (await busyHolder(server)) === null, 5000);
     assert.ok(idle, "the stalled upload still holds the lock");
     assert.equal(existsSync(join(server.uploadsDir, "stalled.bin")), false);
     assert.deepEqual(readdirSync(server.uploadsDir).filter((name) => name.startsWith(".sdci-upload")), []);
@@ -257,8 +252,7 @@ describe("HTTP limits", () => {
   });
 
   /** Waits until no run or upload holds the lock (a cancelled run takes a moment to end). */
-  const idle = () =>
-    waitFor(async () => ((await (await fetch(`${server.url}/v1/status`, { headers: server.auth })).json()) as { busy: unknown }).busy === null);
+  const idle = () => waitFor(async () => (await busyHolder(server)) === null);
 
   test("pipelined stream requests are each answered whole, in turn", async () => {
     assert.ok(await idle());

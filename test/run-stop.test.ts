@@ -8,9 +8,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
+import { busyHolder } from "./helpers/http.js";
 import { outputOf, readSse } from "./helpers/sse.js";
 import { type TestServer, cliBin, runCli, startTestServer } from "./helpers/server.js";
-import { controlledProxy } from "./helpers/proxy.js";
+import { type ControlledProxy, controlledProxy } from "./helpers/proxy.js";
 import { alive, waitFor } from "./helpers/wait.js";
 
 /** Writes its own pid and its two children's to $1, then waits on them. */
@@ -381,17 +382,24 @@ async function statusOfRun(server: TestServer, id: string): Promise<string> {
   return ((await (await fetch(`${server.url}/v1/runs/${id}`, { headers: server.auth })).json()) as { status: string }).status;
 }
 
-test("Ctrl-C twice before the run's first event has come: the CLI waits for the run's id, cancels it, then leaves with 130", async () => {
-  const server = await startTestServer({ tasks: { slow: "echo ready; sleep 6; echo done" } });
+/** A server with a `slow` task behind a proxy the test holds up or takes down; both stopped after. */
+async function behindProxy(script: string, body: (server: TestServer, proxy: ControlledProxy) => Promise<void>): Promise<void> {
+  const server = await startTestServer({ tasks: { slow: script } });
   const proxy = await controlledProxy(server.url);
   try {
+    await body(server, proxy);
+  } finally {
+    proxy.close();
+    await server.stop();
+  }
+}
+
+test("Ctrl-C twice before the run's first event has come: the CLI waits for the run's id, cancels it, then leaves with 130", () =>
+  behindProxy("echo ready; sleep 6; echo done", async (server, proxy) => {
     proxy.hold();
     const { cli, seen, exited } = runThrough(proxy.url, server, "slow");
     // The server has started the run; the CLI has not heard of it.
-    const runId = await waitFor(async () => {
-      const status = (await (await fetch(`${server.url}/v1/status`, { headers: server.auth })).json()) as { busy: { id: string } | null };
-      return status.busy?.id;
-    });
+    const runId = await waitFor(async () => (await busyHolder(server))?.id);
     assert.ok(runId);
     await sleep(100);
     cli.kill("SIGINT");
@@ -404,16 +412,10 @@ test("Ctrl-C twice before the run's first event has come: the CLI waits for the 
     assert.equal(code, 130, seen.stderr);
     assert.match(seen.stderr, new RegExp(`run ${runId} is being cancelled on the server`));
     assert.ok(await waitFor(async () => (await statusOfRun(server, runId)) === "cancelled", 5000), "the run was not cancelled");
-  } finally {
-    proxy.close();
-    await server.stop();
-  }
-});
+  }));
 
-test("a Ctrl-C while the link to the server is down is sent once it is back: the run is cancelled, and the CLI says so", async () => {
-  const server = await startTestServer({ tasks: { slow: "echo ready; sleep 6; echo done" } });
-  const proxy = await controlledProxy(server.url);
-  try {
+test("a Ctrl-C while the link to the server is down is sent once it is back: the run is cancelled, and the CLI says so", () =>
+  behindProxy("echo ready; sleep 6; echo done", async (server, proxy) => {
     const { cli, seen, exited } = runThrough(proxy.url, server, "slow");
     await waitFor(() => seen.stdout.includes("ready"));
     proxy.down();
@@ -425,29 +427,15 @@ test("a Ctrl-C while the link to the server is down is sent once it is back: the
     assert.equal(code, 128 + 15, seen.stderr);
     assert.doesNotMatch(seen.stdout, /done/);
     assert.match(seen.stderr, /task 'slow' cancelled/);
-  } finally {
-    proxy.close();
-    await server.stop();
-  }
-});
+  }));
 
-
-test("a connection lost before the run's first event: the CLI does not claim the run never started", async () => {
-  const server = await startTestServer({ tasks: { slow: "echo ready; sleep 1; echo done" } });
-  const proxy = await controlledProxy(server.url);
-  try {
+test("a connection lost before the run's first event: the CLI does not claim the run never started", () =>
+  behindProxy("echo ready; sleep 1; echo done", async (server, proxy) => {
     proxy.hold();
     const { seen, exited } = runThrough(proxy.url, server, "slow");
-    await waitFor(async () => {
-      const status = (await (await fetch(`${server.url}/v1/status`, { headers: server.auth })).json()) as { busy: unknown };
-      return status.busy !== null;
-    });
+    await waitFor(async () => (await busyHolder(server)) !== null);
     proxy.down();
     const [code] = await exited;
     assert.equal(code, 1);
     assert.match(seen.stderr, /^sdci-cli: the connection to http\S+ was lost before its answer, so the run may have started or not \(see: sdci-cli runs http/);
-  } finally {
-    proxy.close();
-    await server.stop();
-  }
-});
+  }));

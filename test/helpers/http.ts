@@ -75,6 +75,12 @@ export async function getJson(server: TestServer, path: string): Promise<any> {
   return response.json();
 }
 
+/** What holds the server's lock (GET /v1/status's `busy`), or null. */
+export async function busyHolder(server: Pick<TestServer, "url" | "auth">): Promise<{ kind: string; id: string } | null> {
+  const response = await fetch(`${server.url}/v1/status`, { headers: server.auth });
+  return ((await response.json()) as { busy: { kind: string; id: string } | null }).busy;
+}
+
 /** Polls the run until it has ended; returns its final record. */
 export async function waitForRun(server: TestServer, id: string, timeoutMs = 15_000): Promise<any> {
   const deadline = Date.now() + timeoutMs;

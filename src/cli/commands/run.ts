@@ -88,9 +88,8 @@ export class RunCommand extends ServerCommand {
  */
 function lostAfterAsking(failure: unknown, serverUrl: string): CliError | undefined {
   const code = (failure as { cause?: NodeJS.ErrnoException }).cause?.code;
-  const maybe = `so the run may have started or not (see: sdci-cli runs ${serverUrl})`;
-  if (code === "ECONNRESET" || code === "UND_ERR_SOCKET") return new CliError(`the connection to ${serverUrl} was lost before its answer, ${maybe}`);
-  if (code === "UND_ERR_HEADERS_TIMEOUT") return new CliError(`${describeFailure(failure, serverUrl)}, ${maybe}`);
+  if (code === "ECONNRESET" || code === "UND_ERR_SOCKET") return maybeStarted(`the connection to ${serverUrl} was lost before its answer`, serverUrl);
+  if (code === "UND_ERR_HEADERS_TIMEOUT") return maybeStarted(describeFailure(failure, serverUrl), serverUrl);
   return undefined;
 }
 
@@ -99,6 +98,11 @@ function mayHaveStarted<T>(read: () => T, serverUrl: string): T {
   try {
     return read();
   } catch (error) {
-    throw new CliError(`${(error as Error).message}, so the run may have started or not (see: sdci-cli runs ${serverUrl})`);
+    throw maybeStarted((error as Error).message, serverUrl);
   }
+}
+
+/** `what` went wrong after the server was asked to start the run: it may have. */
+function maybeStarted(what: string, serverUrl: string): CliError {
+  return new CliError(`${what}, so the run may have started or not (see: sdci-cli runs ${serverUrl})`);
 }

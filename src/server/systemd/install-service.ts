@@ -131,7 +131,8 @@ function invokingUser(host: SystemdHost): string {
 /** The env file goes first so the unit never points to a file that is not there yet. */
 function setupSteps(spec: ServiceSpec, account: Account, unit: string, environmentFile: string): Step[] {
   const unitName = `${spec.serviceName}.service`;
-  const folders = [...new Set([spec.tasksDir, spec.uploadsDir, spec.dataDir])];
+  // Three folders apart: install() refused any that are one another or nested.
+  const folders = [spec.tasksDir, spec.uploadsDir, spec.dataDir];
   return [
     ...folders.map((path): Step => ({ kind: "user-folder", path, owner: account })),
     { kind: "root-folder", path: "/etc/sdci" },
